@@ -1,0 +1,627 @@
+"""The one training loop of ganlab.
+
+A GAN variant is data, not a copied script: a `Game` names its networks, the
+teams that own an optimiser each (G alone, or G and Q together for InfoGAN,
+G and E for BiGAN, two generators for CycleGAN), and the phases of one step
+(which loss updates which team, how often and how many times). `Trainer` runs
+any game with the same loop: fresh data per phase, TTUR learning rates, an
+exponential moving average of chosen weights, optional bf16 autocast on CUDA,
+checkpoints that resume bit for bit, NaN detection, logs, plots and
+DistributedDataParallel under `torchrun`.
+
+Sources: Heusel et al. 2017 (TTUR); Karras et al. 2018 (EMA of G, "Progressive
+Growing of GANs", appendix A.1); Karras et al. 2020 (lazy regularisation,
+"Analyzing and Improving the Image Quality of StyleGAN", section 3.1).
+
+Randomness: latents come from a trainer-owned generator and real batches from
+a pure function of (seed, batch index), so that a resumed run and a run under
+DDP (every rank draws the global batch and keeps its slice) see exactly the
+data an unbroken single-process run sees. Everything else (dropout, penalty
+interpolation, augmentation) uses torch's global RNG, whose state is saved too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Team", "Phase", "Game", "TrainConfig", "Trainer", "Step", "resolve_device",
+           "NonFiniteLossError", "CheckpointMismatchError", "load_checkpoint"]
+
+CKPT_FORMAT = "ganlab-checkpoint-1"
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint belongs to another variant or to networks of other shapes."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """"auto" picks cuda, then mps, then cpu; anything else is passed to torch.device."""
+    if str(device) != "auto":
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' requested but CUDA is not available: use --device auto")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+# --- the description of a game -------------------------------------------------------------
+
+
+@dataclass
+class Team:
+    """Networks updated together by one optimiser."""
+
+    nets: tuple[str, ...]  # names in Game.nets
+    lr: float = 2e-4  # learning rate (TTUR: give D's team a larger one)
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's betas (DCGAN: beta1 = 0.5)
+    optimizer: str = "adam"  # "adam", "rmsprop" (WGAN) or "sgd"
+    weight_decay: float = 0.0
+
+
+@dataclass
+class Phase:
+    """One part of a training step: `loss(ctx)` is minimised by `team`'s optimiser."""
+
+    name: str  # used as the prefix of logged values, e.g. "D/loss"
+    team: str  # key in Game.teams
+    loss: Callable[[Step], dict[str, Tensor]]  # returns {"loss": scalar, ...logged values}
+    every: int = 1  # run on steps where step % every == 0 (lazy regularisation)
+    repeats: int = 1  # run this many times per step (n_critic), each on fresh data
+    after: Callable[[Step], None] | None = None  # e.g. weight clipping after the update
+
+
+@dataclass
+class Game:
+    """Everything that makes a variant: networks, teams, phases, latent, EMA, augmentation."""
+
+    name: str  # the variant's name; checkpoints of other variants are refused
+    nets: dict[str, nn.Module]
+    teams: dict[str, Team]
+    phases: list[Phase]
+    nz: int  # latent size, z ~ N(0, I)
+    n_classes: int = 0  # > 0: the generator is conditional on labels
+    ema: tuple[str, ...] = ("G",)  # nets whose weights are averaged
+    augment: Callable[[Tensor], Tensor] | None = None  # applied to everything D sees
+    generate: Callable[[dict[str, nn.Module], Tensor, Tensor | None], Tensor] | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # variant options, kept in checkpoints
+    state: dict[str, Tensor] = field(default_factory=dict)  # extra state saved in checkpoints
+
+    def __post_init__(self) -> None:
+        for tname, team in self.teams.items():
+            missing = [n for n in team.nets if n not in self.nets]
+            if missing:
+                raise ValueError(f"team {tname!r} names unknown nets {missing}; nets: {list(self.nets)}")
+        for ph in self.phases:
+            if ph.team not in self.teams:
+                raise ValueError(f"phase {ph.name!r} updates unknown team {ph.team!r}; "
+                                 f"teams: {list(self.teams)}")
+            if ph.every < 1 or ph.repeats < 1:
+                raise ValueError(f"phase {ph.name!r}: every and repeats must be >= 1")
+        for n in self.ema:
+            if n not in self.nets:
+                raise ValueError(f"ema names unknown net {n!r}; nets: {list(self.nets)}")
+
+
+@dataclass
+class TrainConfig:
+    """How to run a game (the variant's own options live in Game.config)."""
+
+    steps: int = 2000  # training steps; one step runs every due phase once
+    batch: int = 64  # batch size per process
+    seed: int = 0  # seeds nets, latents and data order
+    device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", ...
+    amp: bool = False  # bf16 autocast on CUDA (ignored elsewhere)
+    ema_decay: float = 0.999  # EMA of the Game.ema nets; 0 disables it
+    out: str | None = None  # run folder for checkpoints, logs and plots; None: nothing written
+    ckpt_every: int = 500  # checkpoint every N steps (and at the end, and on Ctrl-C)
+    log_every: int = 50  # history row every N steps
+    sample_every: int = 0  # sample grid every N steps; 0: only at the end
+    progress: bool = True  # tqdm progress bar
+    check_finite_every: int = 1  # check losses for NaN/inf every N steps
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch", "ckpt_every", "log_every", "check_finite_every"):
+            if getattr(self, name) < (0 if name == "steps" else 1):
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.sample_every < 0:
+            raise ValueError(f"sample_every must be >= 0, got {self.sample_every}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def _mix(*xs: int) -> int:
+    """A deterministic 63-bit seed from integers (splitmix64-style)."""
+    h = 0x9E3779B97F4A7C15
+    for x in xs:
+        h = (h ^ (x + 0x9E3779B97F4A7C15 + (h << 6) + (h >> 2))) & 0xFFFFFFFFFFFFFFFF
+        h = (h * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    return h >> 1
+
+
+class _Batches:
+    """Real batches as a pure function of (seed, batch index); each rank keeps its slice."""
+
+    def __init__(self, data: Any, batch: int, seed: int, device: torch.device,
+                 rank: int = 0, world: int = 1) -> None:
+        self.data, self.batch, self.seed, self.device = data, batch, seed, device
+        self.rank, self.world = rank, world
+        self.index = 0  # batches drawn so far (saved in checkpoints)
+        self.sampler = hasattr(data, "sample")
+        if not self.sampler:
+            if len(data) < batch * world:
+                raise ValueError(f"the dataset has {len(data)} items, fewer than one batch of "
+                                 f"{batch * world}: lower --batch")
+            self.arrays = (data.x, data.y) if hasattr(data, "x") else None
+            self._perm_epoch, self._perm = -1, None
+
+    def _indices(self, k: int) -> Tensor:
+        n, b = len(self.data), self.batch * self.world
+        start = k * b
+        out = []
+        while len(out) * 0 + sum(len(o) for o in out) < b:
+            got = sum(len(o) for o in out)
+            epoch, pos = divmod(start + got, n)
+            if epoch != self._perm_epoch:
+                g = torch.Generator().manual_seed(_mix(self.seed, epoch, 7))
+                self._perm, self._perm_epoch = torch.randperm(n, generator=g), epoch
+            out.append(self._perm[pos : pos + b - got])
+        return torch.cat(out)[self.rank * self.batch : (self.rank + 1) * self.batch]
+
+    def next(self) -> tuple[Tensor, Tensor | None]:
+        k, self.index = self.index, self.index + 1
+        if self.sampler:
+            g = torch.Generator().manual_seed(_mix(self.seed, k, 3))
+            x = self.data.sample(self.batch * self.world, generator=g)
+            x = x[self.rank * self.batch : (self.rank + 1) * self.batch]
+            return x.to(self.device, non_blocking=True), None
+        idx = self._indices(k)
+        if self.arrays is not None:
+            x, y = self.arrays[0][idx], self.arrays[1][idx]
+        else:
+            items = [self.data[int(i)] for i in idx]
+            x = torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+            y = torch.as_tensor([int(it[1]) if isinstance(it, (tuple, list)) else -1 for it in items])
+        y = None if (y < 0).all() else y.to(self.device, non_blocking=True)
+        return x.to(self.device, non_blocking=True), y
+
+
+# --- one step's view of the game --------------------------------------------------------------
+
+
+class Step:
+    """What a phase's loss function sees: nets, a fresh real batch, latents, augmentation."""
+
+    def __init__(self, trainer: Trainer, nets: dict[str, nn.Module], phase: Phase) -> None:
+        self._trainer, self.nets, self.phase = trainer, nets, phase
+        self.step, self.batch, self.device = trainer.step, trainer.cfg.batch, trainer.device
+        self._real: tuple[Tensor, Tensor | None] | None = None
+
+    def _draw(self) -> tuple[Tensor, Tensor | None]:
+        if self._real is None:
+            self._real = self._trainer._batches.next()
+        return self._real
+
+    @property
+    def real(self) -> Tensor:
+        """A real batch, drawn on first use in this phase run: (B, ...)."""
+        return self._draw()[0]
+
+    @property
+    def labels(self) -> Tensor | None:
+        """Labels of `real` (None for unlabelled data): (B,)."""
+        return self._draw()[1]
+
+    def z(self, n: int | None = None) -> Tensor:
+        """Latents z ~ N(0, I): (n, nz), from the trainer's latent generator."""
+        return self._trainer.latent(n or self.batch)
+
+    def fake_labels(self, n: int | None = None) -> Tensor:
+        """Uniform random class labels for a conditional generator: (n,)."""
+        return self._trainer.random_labels(n or self.batch)
+
+    def d(self, x: Tensor, *cond: Tensor, net: str = "D") -> Tensor:
+        """D's logits on x, with the game's augmentation applied first."""
+        aug = self._trainer.game.augment
+        return self.nets[net](aug(x) if aug is not None else x, *cond)
+
+    @property
+    def lazy_scale(self) -> int:
+        """The factor a lazy regulariser is multiplied by (its interval)."""
+        return self.phase.every
+
+
+# --- the trainer -----------------------------------------------------------------------------
+
+
+def _make_optimizer(team: Team, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    if team.optimizer == "adam":
+        return torch.optim.Adam(params, lr=team.lr, betas=team.betas, weight_decay=team.weight_decay)
+    if team.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=team.lr, weight_decay=team.weight_decay)
+    if team.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=team.lr, weight_decay=team.weight_decay)
+    raise ValueError(f"optimizer must be 'adam', 'rmsprop' or 'sgd', got {team.optimizer!r}")
+
+
+def _shapes(nets: dict[str, nn.Module]) -> dict[str, dict[str, list[int]]]:
+    return {n: {k: list(v.shape) for k, v in m.state_dict().items()} for n, m in nets.items()}
+
+
+class Trainer:
+    """Runs a `Game` on data (a Dataset, or an object with `.sample(n, generator)`)."""
+
+    def __init__(self, game: Game, data: Any, cfg: TrainConfig | None = None, **overrides: Any):
+        self.cfg = cfg = copy.replace(cfg or TrainConfig(), **overrides) if hasattr(copy, "replace") \
+            else _replace(cfg or TrainConfig(), **overrides)
+        self.game, self.data = game, data
+        self.device = resolve_device(cfg.device)
+        self.rank, self.world = _dist_info()
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+        self.out = Path(cfg.out) if cfg.out else None
+        for m in game.nets.values():
+            m.to(self.device)
+        self._ddp = self._wrap_ddp()
+        self._params = {t: [p for n in team.nets for p in game.nets[n].parameters()]
+                        for t, team in game.teams.items()}
+        self.optimizers = {t: _make_optimizer(team, self._params[t])
+                           for t, team in game.teams.items()}
+        self.ema = {n: copy.deepcopy(game.nets[n]).eval().requires_grad_(False)
+                    for n in game.ema} if cfg.ema_decay > 0 else {}
+        self._latent_gen = torch.Generator(self.device).manual_seed(_mix(cfg.seed, 1))
+        self._batches = _Batches(data, cfg.batch, cfg.seed, self.device, self.rank, self.world)
+        self._fixed_z = torch.randn(64, game.nz, generator=torch.Generator().manual_seed(cfg.seed))
+        self._stop_requested = False
+        self._last: dict[str, Tensor] = {}
+
+    # -- randomness ------------------------------------------------------------------------
+
+    def latent(self, n: int) -> Tensor:
+        """(n, nz) standard normal latents; under DDP every rank draws the global batch."""
+        z = torch.randn(n * self.world, self.game.nz, device=self.device, generator=self._latent_gen)
+        return z[self.rank * n : (self.rank + 1) * n]
+
+    def random_labels(self, n: int) -> Tensor:
+        if not self.game.n_classes:
+            raise ValueError("this game's generator is unconditional (n_classes=0)")
+        y = torch.randint(0, self.game.n_classes, (n * self.world,), device=self.device,
+                          generator=self._latent_gen)
+        return y[self.rank * n : (self.rank + 1) * n]
+
+    # -- one step --------------------------------------------------------------------------
+
+    def _phase_nets(self, team: str) -> dict[str, nn.Module]:
+        """The team's nets (DDP-wrapped when distributed) and the others, frozen and raw."""
+        members = self.game.teams[team].nets
+        for name, m in self.game.nets.items():
+            m.requires_grad_(name in members)
+        return {n: (self._ddp.get(n, m) if n in members else m) for n, m in self.game.nets.items()}
+
+    def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
+        nets = self._phase_nets(phase.team)
+        ctx = Step(self, nets, phase)
+        amp = self.cfg.amp and self.device.type == "cuda"
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+            out = phase.loss(ctx)
+        if "loss" not in out:
+            raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
+        opt = self.optimizers[phase.team]
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        opt.step()
+        if phase.after is not None:
+            phase.after(ctx)
+        return out
+
+    def train_step(self) -> dict[str, Tensor]:
+        """Run every phase due at this step, update the EMA, advance the step counter."""
+        logs: dict[str, Tensor] = {}
+        for phase in self.game.phases:
+            if self.step % phase.every:
+                continue
+            for _ in range(phase.repeats):
+                out = self._run_phase(phase)
+            logs.update({f"{phase.name}/{k}": v.detach() for k, v in out.items()})
+        for m in self.game.nets.values():
+            m.requires_grad_(True)
+        self._update_ema()
+        self.step += 1
+        self._last.update(logs)
+        return logs
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if not self.ema:
+            return
+        t = self.step
+        decay = min(self.cfg.ema_decay, (1 + t) / (10 + t))  # warm-up for the first steps
+        for name, avg in self.ema.items():
+            src = self.game.nets[name]
+            ps, qs = list(avg.parameters()), list(src.parameters())
+            torch._foreach_lerp_(ps, qs, 1.0 - decay)
+            for b_avg, b in zip(avg.buffers(), src.buffers()):
+                b_avg.copy_(b)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def fit(self, steps: int | None = None) -> list[dict[str, float]]:
+        """Train until `steps` (default cfg.steps) total steps; returns the history."""
+        target = self.cfg.steps if steps is None else steps
+        if target < self.step:
+            raise ValueError(f"already at step {self.step}, past the requested {target}")
+        bar = self._bar(target)
+        old = self._install_sigint()
+        t0, s0 = time.perf_counter(), self.step
+        try:
+            while self.step < target and not self._stop_requested:
+                logs = self.train_step()
+                self._check_finite(logs)
+                if self.step % self.cfg.log_every == 0 or self.step == target:
+                    row = self._log(logs, (self.step - s0) / (time.perf_counter() - t0))
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k.endswith("loss")})
+                if bar is not None:
+                    bar.update(1)
+                if self.out is not None and self.rank == 0:
+                    if self.step % self.cfg.ckpt_every == 0:
+                        self.save()
+                    if self.cfg.sample_every and self.step % self.cfg.sample_every == 0:
+                        self.save_samples(self.out / f"samples_{self.step:07d}.png")
+        finally:
+            signal.signal(signal.SIGINT, old) if old is not None else None
+            if bar is not None:
+                bar.close()
+        if self.out is not None and self.rank == 0:
+            path = self.save()
+            if self._stop_requested:
+                print(f"interrupted at step {self.step}; checkpoint saved to {path}")
+                raise KeyboardInterrupt
+            self.save_samples(self.out / "samples.png")
+            self.save_loss_plot(self.out / "losses.png")
+        elif self._stop_requested:
+            raise KeyboardInterrupt
+        return self.history
+
+    def run(self, n: int) -> list[dict[str, float]]:
+        """Train n more steps (for step-by-step widgets)."""
+        return self.fit(self.step + n)
+
+    def _bar(self, target: int):
+        if not self.cfg.progress or self.rank != 0 or target == self.step:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=target, initial=self.step, desc=self.game.name, unit="step",
+                    dynamic_ncols=True, leave=True)
+
+    def _install_sigint(self):
+        """Ctrl-C asks the loop to stop at the next step boundary and save; a second one kills."""
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        self._stop_requested = False
+        return signal.signal(signal.SIGINT, handler)
+
+    def _check_finite(self, logs: dict[str, Tensor]) -> None:
+        if self.step % self.cfg.check_finite_every and self.step != self.cfg.steps:
+            return
+        bad = [k for k, v in logs.items() if not torch.isfinite(v).all()]
+        if bad:
+            last = self.out / "last.pt" if self.out is not None and (self.out / "last.pt").exists() \
+                else None
+            where = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
+            raise NonFiniteLossError(
+                f"non-finite {', '.join(bad)} at step {self.step}; {where}. Lower the learning "
+                f"rate, check the data range, or add a regulariser, then resume."
+            )
+
+    def _log(self, logs: dict[str, Tensor], rate: float) -> dict[str, float]:
+        row = {"step": self.step, **{k: float(v) for k, v in logs.items() if v.numel() == 1},
+               "steps_per_s": rate}
+        self.history.append(row)
+        if self.out is not None and self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            with open(self.out / "history.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+        return row
+
+    # -- sampling and plots ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(self, n: int = 64, seed: int | None = None, ema: bool = True,
+               labels: Tensor | None = None) -> Tensor:
+        """n samples from G (the EMA copy if there is one), on CPU."""
+        nets = dict(self.game.nets)
+        if ema:
+            nets.update(self.ema)
+        return sample_game(self.game, nets, n, self.device, seed, labels,
+                           z=self._fixed_z[:n] if seed is None and n <= 64 else None)
+
+    def save_samples(self, path: Path) -> Path:
+        from . import viz
+
+        x = self.sample(64)
+        real = self._batches.data
+        viz.save_samples(x, path, real=real if hasattr(real, "sample") else None)
+        return path
+
+    def save_loss_plot(self, path: Path) -> Path:
+        from . import viz
+
+        if self.history:
+            viz.save_loss_plot(self.history, path)
+        return path
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        return {
+            "format": CKPT_FORMAT,
+            "variant": self.game.name,
+            "game_config": self.game.config,
+            "train_config": asdict(self.cfg),
+            "step": self.step,
+            "batches": self._batches.index,
+            "shapes": _shapes(self.game.nets),
+            "nets": {n: m.state_dict() for n, m in self.game.nets.items()},
+            "ema": {n: m.state_dict() for n, m in self.ema.items()},
+            "optimizers": {t: o.state_dict() for t, o in self.optimizers.items()},
+            "game_state": dict(self.game.state),
+            "rng": {"torch": torch.get_rng_state(), "cuda": cuda_rng,
+                    "latent": self._latent_gen.get_state()},
+            "history": [json.dumps(r) for r in self.history],
+        }
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write a checkpoint atomically (default: <out>/last.pt)."""
+        if path is None:
+            if self.out is None:
+                raise ValueError("no run folder: pass a path or set TrainConfig.out")
+            path = self.out / "last.pt"
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+        return path
+
+    def load_state_dict(self, ck: dict[str, Any]) -> None:
+        check_compatible(ck, self.game)
+        for n, m in self.game.nets.items():
+            m.load_state_dict(ck["nets"][n])
+        for n, m in self.ema.items():
+            if n in ck["ema"]:
+                m.load_state_dict(ck["ema"][n])
+        for t, o in self.optimizers.items():
+            o.load_state_dict(ck["optimizers"][t])
+        self.game.state.update({k: v.to(self.device) for k, v in ck["game_state"].items()})
+        self.step, self._batches.index = ck["step"], ck["batches"]
+        torch.set_rng_state(ck["rng"]["torch"])
+        if ck["rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
+        self._latent_gen.set_state(ck["rng"]["latent"])
+        self.history = [json.loads(r) for r in ck["history"]]
+
+    def resume(self, path: str | Path | None = None) -> bool:
+        """Load <out>/last.pt (or `path`) if it exists; returns whether a checkpoint was loaded."""
+        path = Path(path) if path is not None else (self.out / "last.pt" if self.out else None)
+        if path is None or not path.exists():
+            return False
+        self.load_state_dict(load_checkpoint(path, map_location=self.device))
+        return True
+
+    # -- distributed -----------------------------------------------------------------------
+
+    def _wrap_ddp(self) -> dict[str, nn.Module]:
+        if self.world == 1:
+            return {}
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return {n: DDP(m, device_ids=ids, broadcast_buffers=False)
+                for n, m in self.game.nets.items() if any(p.requires_grad for p in m.parameters())}
+
+
+def _replace(cfg: TrainConfig, **kw: Any) -> TrainConfig:
+    d = asdict(cfg)
+    unknown = set(kw) - set(d)
+    if unknown:
+        raise TypeError(f"unknown TrainConfig fields {sorted(unknown)}; valid: {sorted(d)}")
+    d.update(kw)
+    return TrainConfig(**d)
+
+
+def _dist_info() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def sample_game(game: Game, nets: dict[str, nn.Module], n: int, device: torch.device,
+                seed: int | None = None, labels: Tensor | None = None,
+                z: Tensor | None = None) -> Tensor:
+    """n samples of a game's generator in eval mode, returned on CPU."""
+    if z is None:
+        g = torch.Generator().manual_seed(0 if seed is None else seed)
+        z = torch.randn(n, game.nz, generator=g)
+    z = z.to(device)
+    if game.n_classes and labels is None:
+        labels = torch.arange(n) % game.n_classes
+    labels = labels.to(device) if labels is not None else None
+    was = {k: m.training for k, m in nets.items()}
+    for m in nets.values():
+        m.eval()
+    try:
+        if game.generate is not None:
+            x = game.generate(nets, z, labels)
+        else:
+            x = nets["G"](z, labels) if labels is not None else nets["G"](z)
+    finally:
+        for k, m in nets.items():
+            m.train(was[k])
+    return x.float().cpu()
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a ganlab checkpoint safely (weights_only) and check its format."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    ck = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
+        raise CheckpointMismatchError(f"{path} is not a ganlab checkpoint ({CKPT_FORMAT})")
+    return ck
+
+
+def check_compatible(ck: dict[str, Any], game: Game) -> None:
+    """Refuse a checkpoint of another variant or of differently shaped networks."""
+    if ck["variant"] != game.name:
+        raise CheckpointMismatchError(
+            f"checkpoint is of variant {ck['variant']!r} but this run is {game.name!r}: "
+            f"use --variant {ck['variant']} or a fresh --out folder")
+    mine = _shapes(game.nets)
+    if ck["shapes"] != mine:
+        diff = [f"{n}.{k}: checkpoint {ck['shapes'].get(n, {}).get(k)} vs run {v}"
+                for n, s in mine.items() for k, v in s.items()
+                if ck["shapes"].get(n, {}).get(k) != v]
+        extra = sorted(set(ck["shapes"]) - set(mine))
+        raise CheckpointMismatchError(
+            "checkpoint networks differ from this run's: " + "; ".join(diff[:5] or extra[:5])
+            + ". Use the same variant options and data size, or a fresh --out folder.")
+
+
+def _finite_or(x: float, default: float) -> float:
+    return x if math.isfinite(x) else default

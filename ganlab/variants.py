@@ -1,0 +1,298 @@
+"""Variants: each is a typed config plus a function that turns it into a `Game`.
+
+A variant never copies the training loop; it chooses networks, losses,
+regularisers and phases. Presets are data (`PRESETS`), the CLI lists them.
+
+- gan: Goodfellow et al. 2014 with the non-saturating G loss; MLPs on points,
+  DCGAN (Radford et al. 2016) on images.
+- wgan: Arjovsky et al. 2017 (RMSprop 5e-5, clip 0.01, n_critic 5).
+- wgan-gp: Gulrajani et al. 2017 (lambda 10, Adam 1e-4, betas (0, 0.9), n_critic 5,
+  no batch norm in the critic).
+- lsgan, hinge-sn: Mao et al. 2017; Miyato et al. 2018 (spectral norm, hinge loss).
+- cgan: Mirza & Osindero 2014 with the projection discriminator of Miyato &
+  Koyama 2018.
+- infogan: Chen et al. 2016. Q shares D's body; G and Q are one team that
+  minimises the mutual-information loss. The codes are read off z itself: the
+  categorical code is argmax of the first `n_cat` coordinates (uniform over
+  the classes, since the coordinates are iid) and each continuous code is
+  erf(z / sqrt 2), uniform on (-1, 1). So the latent stays z ~ N(0, I).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import losses, nets, regularizers
+from .train import Game, Phase, Step, Team
+
+__all__ = ["GANConfig", "InfoGANConfig", "PRESETS", "build", "variant_names", "describe"]
+
+
+@dataclass
+class GANConfig:
+    """Options shared by the single-generator, single-discriminator variants."""
+
+    loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES
+    nz: int | None = None  # latent size; None: 2 for points, 64 for images
+    width: int = 64  # MLP hidden units, or DCGAN ngf = ndf
+    depth: int = 3  # MLP hidden layers (points only)
+    lr_g: float = 2e-4  # G's learning rate
+    lr_d: float = 2e-4  # D's learning rate (TTUR: larger than lr_g)
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam betas of both teams
+    optimizer: str = "adam"  # "adam", "rmsprop" or "sgd"
+    n_critic: int = 1  # D steps per G step
+    gp: float = 0.0  # WGAN-GP weight lambda (0: off)
+    r1: float = 0.0  # R1 gamma (0: off)
+    r1_every: int = 1  # lazy R1 interval (StyleGAN2 uses 16)
+    clip: float = 0.0  # WGAN weight clipping c (0: off)
+    sn: bool = False  # spectral norm in D
+    d_norm: str = "batch"  # DCGAN D normalisation: "batch" or "none"
+    conditional: bool = False  # condition G and D on labels (projection D)
+
+
+@dataclass
+class InfoGANConfig(GANConfig):
+    """InfoGAN: a categorical and continuous codes recovered by a Q head on D's body."""
+
+    n_cat: int = 10  # categories of the categorical code
+    n_cont: int = 2  # continuous codes, uniform on (-1, 1)
+    info_weight: float = 1.0  # lambda of the mutual-information term
+    cont_weight: float = 0.1  # weight of the continuous codes' Gaussian log-likelihood
+
+
+@dataclass
+class Preset:
+    description: str
+    config: GANConfig
+    builder: str = "gan"  # which build function: "gan" or "infogan"
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+PRESETS: dict[str, Preset] = {
+    "gan": Preset("the original GAN, non-saturating G loss (MLP on points, DCGAN on images)",
+                  GANConfig()),
+    "wgan": Preset("Wasserstein GAN with weight clipping (RMSprop 5e-5, c=0.01, 5 critic steps)",
+                   GANConfig(loss="wasserstein", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5,
+                             clip=0.01, n_critic=5, d_norm="none")),
+    "wgan-gp": Preset("WGAN with gradient penalty (lambda 10, Adam 1e-4 (0, 0.9), 5 critic steps)",
+                      GANConfig(loss="wasserstein", lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9),
+                                gp=10.0, n_critic=5, d_norm="none")),
+    "lsgan": Preset("least-squares GAN (a=-1, b=1, c=0)", GANConfig(loss="least_squares")),
+    "hinge-sn": Preset("hinge loss with a spectrally normalised D, TTUR 1e-4 / 4e-4",
+                       GANConfig(loss="hinge", sn=True, d_norm="none", lr_g=1e-4, lr_d=4e-4,
+                                 betas=(0.0, 0.9))),
+    "cgan": Preset("conditional GAN: label embedding in G, projection D",
+                   GANConfig(conditional=True)),
+    "infogan": Preset("InfoGAN: categorical + continuous codes, Q head on D's body (G+Q team)",
+                      InfoGANConfig(), builder="infogan"),
+}
+
+
+def variant_names() -> list[str]:
+    return sorted(PRESETS)
+
+
+def describe() -> dict[str, str]:
+    return {k: p.description for k, p in sorted(PRESETS.items())}
+
+
+def build(name: str, shape: tuple[int, ...], n_classes: int = 0, **overrides: Any) -> Game:
+    """Build variant `name` for data items of `shape` ((d,) points or (C, H, W) images)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown variant {name!r}; valid variants: {', '.join(variant_names())}")
+    preset = PRESETS[name]
+    valid = {f.name for f in fields(preset.config)}
+    bad = sorted(set(overrides) - valid)
+    if bad:
+        raise ValueError(f"variant {name!r} has no options {bad}; valid: {sorted(valid)}")
+    cfg = replace(preset.config, **overrides)
+    if cfg.loss not in losses.LOSSES:
+        raise ValueError(f"unknown loss {cfg.loss!r}; valid: {sorted(losses.LOSSES)}")
+    if cfg.conditional and n_classes < 2:
+        raise ValueError(f"variant {name!r} is conditional and needs labelled data; "
+                         f"this data has {n_classes} classes")
+    builder = {"gan": _build_gan, "infogan": _build_infogan}[preset.builder]
+    game = builder(name, cfg, tuple(shape), n_classes if cfg.conditional else 0)
+    game.config = {"variant": name, "shape": list(shape), "n_classes": n_classes,
+                   **{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()}}
+    return game
+
+
+# --- networks ----------------------------------------------------------------------------
+
+
+def _nets_for(cfg: GANConfig, shape: tuple[int, ...], n_classes: int, nz: int,
+              g_in: int | None = None) -> tuple[nn.Module, nn.Module]:
+    if len(shape) == 1:
+        g = nets.MLPGenerator(g_in or nz, shape[0], cfg.width, cfg.depth, n_classes=n_classes)
+        d = nets.MLPDiscriminator(shape[0], cfg.width, cfg.depth, sn=cfg.sn, n_classes=n_classes)
+        return g, d
+    if len(shape) != 3 or shape[1] != shape[2]:
+        raise ValueError(f"image data must be square (C, H, H); got item shape {shape}")
+    c, size = shape[0], shape[1]
+    g = nets.DCGANGenerator(g_in or nz, size, c, cfg.width, n_classes=n_classes)
+    d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn, n_classes=n_classes)
+    nets.init_dcgan(g)
+    nets.init_dcgan(d)
+    return g, d
+
+
+def _teams(cfg: GANConfig, g_nets: tuple[str, ...] = ("G",)) -> dict[str, Team]:
+    return {
+        "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
+        "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer),
+    }
+
+
+# --- the plain adversarial game -------------------------------------------------------------
+
+
+def adversarial_phases(cfg: GANConfig, conditional: bool) -> list[Phase]:
+    """D and G phases for `cfg.loss` with the configured regularisers."""
+    d_fn, g_fn, g_needs_real = losses.LOSSES[cfg.loss]
+
+    def labels(ctx: Step, fake: bool) -> tuple[Tensor, ...]:
+        if not conditional:
+            return ()
+        return (ctx.fake_labels(),) if fake else (ctx.labels,)
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        y = labels(ctx, fake=False)  # fakes for D share the real batch's labels
+        with torch.no_grad():
+            fake = ctx.nets["G"](ctx.z(), *y)  # (B, ...)
+        real_s, fake_s = ctx.d(ctx.real, *y), ctx.d(fake, *y)  # (B,)
+        loss = d_fn(real_s, fake_s)
+        out = {"adv": loss.detach(), "real_score": real_s.mean().detach(),
+               "fake_score": fake_s.mean().detach()}
+        if cfg.gp:
+            gp = regularizers.gradient_penalty(ctx.d, ctx.real, fake, *y, weight=cfg.gp)
+            loss, out["gp"] = loss + gp, gp.detach()
+        out["loss"] = loss
+        return out
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        yf = labels(ctx, fake=True)
+        fake_s = ctx.d(ctx.nets["G"](ctx.z(), *yf), *yf)  # (B,)
+        if g_needs_real:
+            with torch.no_grad():
+                real_s = ctx.d(ctx.real, *labels(ctx, fake=False))
+            return {"loss": g_fn(real_s, fake_s)}
+        return {"loss": g_fn(fake_s)}
+
+    after = (lambda ctx: regularizers.clip_weights(ctx.nets["D"], cfg.clip)) if cfg.clip else None
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic, after=after)]
+    if cfg.r1:
+        def r1_phase(ctx: Step) -> dict[str, Tensor]:
+            pen = regularizers.r1_penalty(ctx.d, ctx.real, *labels(ctx, False), gamma=cfg.r1)
+            return {"loss": pen * ctx.lazy_scale}
+
+        phases.append(Phase("R1", "D", r1_phase, every=cfg.r1_every))
+    phases.append(Phase("G", "G", g_phase))
+    return phases
+
+
+def _build_gan(name: str, cfg: GANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    nz = cfg.nz or (2 if len(shape) == 1 else 64)
+    g, d = _nets_for(cfg, shape, n_classes, nz)
+    return Game(name, {"G": g, "D": d}, _teams(cfg), adversarial_phases(cfg, n_classes > 0),
+                nz=nz, n_classes=n_classes)
+
+
+# --- InfoGAN ---------------------------------------------------------------------------------
+
+
+class InfoQ(nn.Module):
+    """Q head on D's features: (B, F) -> categorical logits (B, n_cat), continuous means (B, n_cont)."""
+
+    def __init__(self, features: int, n_cat: int, n_cont: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.n_cat, self.n_cont = n_cat, n_cont
+        self.net = nn.Sequential(nn.Linear(features, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, n_cat + n_cont))
+
+    def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.net(h)  # (B, n_cat + n_cont)
+        return out[:, : self.n_cat], out[:, self.n_cat :]
+
+
+def info_codes(z: Tensor, n_cat: int, n_cont: int) -> tuple[Tensor, Tensor]:
+    """Codes carried by z: categorical argmax of z[:, :n_cat] (B,), continuous erf(z/sqrt2) (B, n_cont)."""
+    cat = z[:, :n_cat].argmax(1)  # uniform over n_cat classes
+    cont = torch.erf(z[:, n_cat : n_cat + n_cont] / math.sqrt(2.0))  # uniform on (-1, 1)
+    return cat, cont
+
+
+class InfoGenerator(nn.Module):
+    """Wraps a generator so that z's first coordinates act as InfoGAN's codes."""
+
+    def __init__(self, g: nn.Module, n_cat: int, n_cont: int) -> None:
+        super().__init__()
+        self.g, self.n_cat, self.n_cont = g, n_cat, n_cont
+
+    def forward(self, z: Tensor) -> Tensor:
+        cat, cont = info_codes(z, self.n_cat, self.n_cont)
+        onehot = F.one_hot(cat, self.n_cat).to(z.dtype)  # (B, n_cat)
+        rest = z[:, self.n_cat + self.n_cont :]  # incompressible noise
+        return self.g(torch.cat([onehot, cont, rest], dim=1))
+
+
+def _d_features(d: nn.Module, x: Tensor) -> Tensor:
+    if isinstance(d, nets.DCGANDiscriminator):
+        return d.body(x).flatten(1)  # (B, F)
+    return d.features(x)
+
+
+def _d_score(d: nn.Module, h: Tensor) -> Tensor:
+    if isinstance(d, nets.DCGANDiscriminator):
+        return d.head(h.view(h.shape[0], -1, 4, 4)).flatten()  # (B,)
+    return d.head(h).squeeze(1)
+
+
+def mutual_information_loss(q_cat: Tensor, q_cont: Tensor, cat: Tensor, cont: Tensor,
+                            cont_weight: float) -> Tensor:
+    """Negative variational lower bound of I(c; G(z, c)) up to H(c): CE + weighted Gaussian NLL."""
+    ce = F.cross_entropy(q_cat, cat)  # -E log Q(c_cat | x)
+    nll = 0.5 * (q_cont - cont).square().sum(1).mean()  # -E log N(c_cont; mu, 1) + const
+    return ce + cont_weight * nll
+
+
+def _build_infogan(name: str, cfg: InfoGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    nz = cfg.nz or (2 if len(shape) == 1 else 64)
+    nz_total = cfg.n_cat + cfg.n_cont + nz
+    g, d = _nets_for(cfg, shape, 0, nz, g_in=nz_total)
+    with torch.no_grad():
+        feat = _d_features(d, torch.zeros((2,) + shape)).shape[1]
+    q = InfoQ(feat, cfg.n_cat, cfg.n_cont)
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+    G = InfoGenerator(g, cfg.n_cat, cfg.n_cont)
+
+    def info(ctx: Step, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        h = _d_features(ctx.nets["D"], x)
+        q_cat, q_cont = ctx.nets["Q"](h)
+        cat, cont = info_codes(z, cfg.n_cat, cfg.n_cont)
+        return h, mutual_information_loss(q_cat, q_cont, cat, cont, cfg.cont_weight)
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            fake = ctx.nets["G"](ctx.z())
+        real_s = _d_score(ctx.nets["D"], _d_features(ctx.nets["D"], ctx.real))
+        fake_s = _d_score(ctx.nets["D"], _d_features(ctx.nets["D"], fake))
+        loss = d_fn(real_s, fake_s)
+        return {"loss": loss, "real_score": real_s.mean().detach(),
+                "fake_score": fake_s.mean().detach()}
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        z = ctx.z()
+        fake = ctx.nets["G"](z)
+        h, mi = info(ctx, fake, z)
+        adv = g_fn(_d_score(ctx.nets["D"], h))
+        return {"loss": adv + cfg.info_weight * mi, "adv": adv.detach(), "mi": mi.detach()}
+
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
+    return Game(name, {"G": G, "D": d, "Q": q}, _teams(cfg, ("G", "Q")), phases, nz=nz_total)
