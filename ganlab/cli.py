@@ -168,7 +168,7 @@ def _cmd_train(a: argparse.Namespace) -> int:
     trainer.fit()
     took = time.perf_counter() - t0
     names = _default_metrics(ds) if a.metrics is None else _split(a.metrics)
-    results = _evaluate(names, ds, trainer.sample(2000, seed=a.seed), game) if names else {}
+    results = _evaluate(names, ds, trainer.sample(2000, seed=a.seed)) if names else {}
     results.update(steps=trainer.step, seconds=round(took, 2))
     (out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nrun folder: {out}")
@@ -191,18 +191,60 @@ def _default_metrics(ds) -> list[str]:
 
     if isinstance(ds, data.Mixture) and ds.dim == 2:
         return ["modes"]
-    if hasattr(ds, "x") and tuple(ds.x.shape[1:]) == (1, 16, 16):
+    if _extractor_for(ds) is not None:
         return ["fid", "kid"]
     return []
 
 
-def _evaluate(names: list[str], ds, fake, game) -> dict[str, Any]:
+def _extractor_for(ds):
+    """The shipped feature network matching the data's images, or None."""
+    from . import features
+
+    shape = tuple(ds.x.shape[1:]) if hasattr(ds, "x") else None
+    if shape == (1, 16, 16):
+        return features.load_digits_net()
+    if shape == (1, 32, 32):
+        return features.load_faces_net()
+    return None
+
+
+def metric_names() -> dict[str, str]:
+    """Metric names the CLI accepts, with one line each."""
     from . import metrics
 
+    names = {k: m.description for k, m in metrics.REGISTRY.items()}
+    names["modes"] = "2D mixtures: modes captured, % high-quality samples, reverse KL"
+    return names
+
+
+def _evaluate(names: list[str], ds, fake) -> dict[str, Any]:
+    """Metrics `names` of generated samples `fake` against the data `ds`."""
+    from . import data, metrics
+
+    unknown = [n for n in names if n not in metric_names()]
+    if unknown:
+        raise CLIError(f"unknown metrics {unknown}; valid: {', '.join(sorted(metric_names()))}")
+    out: dict[str, Any] = {}
     try:
-        return metrics.evaluate(names, ds, fake)
+        for name in names:
+            if name == "modes":
+                if not isinstance(ds, data.Mixture):
+                    raise CLIError("the 'modes' metric needs a Gaussian-mixture dataset (ring, grid)")
+                m = metrics.mode_metrics(fake, ds.means, ds.sigma)
+                out.update({k: (float(v) if isinstance(v, float) else v) for k, v in m.items()
+                            if isinstance(v, (int, float))})
+                continue
+            if not hasattr(ds, "x"):
+                raise CLIError(f"metric {name!r} compares images; this data set is not images")
+            ex = _extractor_for(ds)
+            if ex is None:
+                raise CLIError(f"no shipped feature network for images of shape "
+                               f"{tuple(ds.x.shape[1:])}: metrics on features need 1x16x16 "
+                               f"(digits) or 1x32x32 (faces)")
+            out.update(metrics.evaluate(name, ds.x, fake, ex))
     except ValueError as err:
         raise CLIError(str(err)) from None
+    return {k: float(v) if hasattr(v, "item") else v for k, v in out.items()}
 
 
 def _load_game(ckpt: str, device: str, ema: bool = True):
@@ -252,7 +294,7 @@ def _cmd_eval(a: argparse.Namespace) -> int:
     if not names:
         raise CLIError("no default metrics for this data: pass --metrics (see `ganlab list`)")
     fake = sample_game(game, game.nets, a.n, dev, seed=a.seed)
-    results = _evaluate(names, ds, fake, game)
+    results = _evaluate(names, ds, fake)
     print(json.dumps(results, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2) + "\n")
@@ -260,7 +302,7 @@ def _cmd_eval(a: argparse.Namespace) -> int:
 
 
 def _cmd_list(a: argparse.Namespace) -> int:
-    from . import data, metrics, variants
+    from . import data, variants
 
     print("variants:")
     for k, v in variants.describe().items():
@@ -269,7 +311,7 @@ def _cmd_list(a: argparse.Namespace) -> int:
     for k, v in data.DATASETS.items():
         print(f"  {k:<18} {v}")
     print("metrics:")
-    for k, v in metrics.describe().items():
+    for k, v in metric_names().items():
         print(f"  {k:<18} {v}")
     return 0
 

@@ -296,6 +296,9 @@ class Trainer:
         self._fixed_z = torch.randn(64, game.nz, generator=torch.Generator().manual_seed(cfg.seed))
         self._stop_requested = False
         self._last: dict[str, Tensor] = {}
+        self._frozen_for: str | None = None
+        self._views = {t: {n: (self._ddp.get(n, m) if n in team.nets else m)
+                           for n, m in game.nets.items()} for t, team in game.teams.items()}
 
     # -- randomness ------------------------------------------------------------------------
 
@@ -315,10 +318,17 @@ class Trainer:
 
     def _phase_nets(self, team: str) -> dict[str, nn.Module]:
         """The team's nets (DDP-wrapped when distributed) and the others, frozen and raw."""
-        members = self.game.teams[team].nets
-        for name, m in self.game.nets.items():
-            m.requires_grad_(name in members)
-        return {n: (self._ddp.get(n, m) if n in members else m) for n, m in self.game.nets.items()}
+        if self._frozen_for != team:  # only the team's parameters collect gradients
+            members = self.game.teams[team].nets
+            for name, m in self.game.nets.items():
+                m.requires_grad_(name in members)
+            self._frozen_for = team
+        return self._views[team]
+
+    def _unfreeze(self) -> None:
+        for m in self.game.nets.values():
+            m.requires_grad_(True)
+        self._frozen_for = None
 
     def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
         nets = self._phase_nets(phase.team)
@@ -345,8 +355,6 @@ class Trainer:
             for _ in range(phase.repeats):
                 out = self._run_phase(phase)
             logs.update({f"{phase.name}/{k}": v.detach() for k, v in out.items()})
-        for m in self.game.nets.values():
-            m.requires_grad_(True)
         self._update_ema()
         self.step += 1
         self._last.update(logs)
@@ -391,6 +399,7 @@ class Trainer:
                     if self.cfg.sample_every and self.step % self.cfg.sample_every == 0:
                         self.save_samples(self.out / f"samples_{self.step:07d}.png")
         finally:
+            self._unfreeze()
             signal.signal(signal.SIGINT, old) if old is not None else None
             if bar is not None:
                 bar.close()
@@ -435,15 +444,17 @@ class Trainer:
     def _check_finite(self, logs: dict[str, Tensor]) -> None:
         if self.step % self.cfg.check_finite_every and self.step != self.cfg.steps:
             return
+        totals = [v for k, v in logs.items() if k.endswith("/loss")]
+        if torch.isfinite(torch.stack(totals)).all():  # one check for all phases' losses
+            return
         bad = [k for k, v in logs.items() if not torch.isfinite(v).all()]
-        if bad:
-            last = self.out / "last.pt" if self.out is not None and (self.out / "last.pt").exists() \
-                else None
-            where = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
-            raise NonFiniteLossError(
-                f"non-finite {', '.join(bad)} at step {self.step}; {where}. Lower the learning "
-                f"rate, check the data range, or add a regulariser, then resume."
-            )
+        last = self.out / "last.pt" if self.out is not None and (self.out / "last.pt").exists() \
+            else None
+        where = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
+        raise NonFiniteLossError(
+            f"non-finite {', '.join(bad)} at step {self.step}; {where}. Lower the learning "
+            f"rate, check the data range, or add a regulariser, then resume."
+        )
 
     def _log(self, logs: dict[str, Tensor], rate: float) -> dict[str, float]:
         row = {"step": self.step, **{k: float(v) for k, v in logs.items() if v.numel() == 1},
@@ -570,6 +581,7 @@ def _dist_info() -> tuple[int, int]:
     return 0, 1
 
 
+@torch.no_grad()
 def sample_game(game: Game, nets: dict[str, nn.Module], n: int, device: torch.device,
                 seed: int | None = None, labels: Tensor | None = None,
                 z: Tensor | None = None) -> Tensor:
