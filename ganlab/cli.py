@@ -29,9 +29,9 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _add_dataclass_flags(p: argparse.ArgumentParser, cls: type, skip: set[str] = frozenset(),
-                         defaults_none: bool = False, title: str | None = None) -> None:
-    group = p.add_argument_group(title) if title else p
+def _add_dataclass_flags(p, cls: type, skip: set[str] = frozenset(), defaults_none: bool = False,
+                         title: str | None = None, group=None) -> None:
+    group = group or (p.add_argument_group(title) if title else p)
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
@@ -53,7 +53,7 @@ def _add_dataclass_flags(p: argparse.ArgumentParser, cls: type, skip: set[str] =
 
 def build_parser() -> argparse.ArgumentParser:
     from .train import TrainConfig
-    from .variants import InfoGANConfig
+    from .variants import PRESETS
 
     p = argparse.ArgumentParser(prog="ganlab", description="Train, sample and evaluate GANs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: modes for mixtures, fid,kid for digits)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_dataclass_flags(t, TrainConfig, skip=_RUN_FIELDS_BY_HAND, title="run")
-    _add_dataclass_flags(t, InfoGANConfig, defaults_none=True, title="model (defaults: the variant's)")
+    model = t.add_argument_group("model (defaults: the variant's; each applies to the variants that have it)")
+    seen = {f.name for f in dataclasses.fields(TrainConfig)}
+    for cls in dict.fromkeys(type(p.config) for p in PRESETS.values()):  # every config class once
+        _add_dataclass_flags(t, cls, skip=set(seen), defaults_none=True, group=model)
+        seen |= {f.name for f in dataclasses.fields(cls)}
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint")
     s.add_argument("--ckpt", required=True)

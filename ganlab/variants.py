@@ -21,6 +21,7 @@ regularisers and phases. Presets are data (`PRESETS`), the CLI lists them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -68,10 +69,21 @@ class InfoGANConfig(GANConfig):
 
 @dataclass
 class Preset:
-    description: str
-    config: GANConfig
-    builder: str = "gan"  # which build function: "gan" or "infogan"
+    description: str  # one line for `ganlab list`
+    config: GANConfig  # a dataclass instance; its fields become CLI flags
+    builder: str = "gan"  # key in BUILDERS
     aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+# builder key -> fn(name, cfg, shape, n_classes) -> Game; other modules add theirs with register()
+BUILDERS: dict[str, Callable[..., Game]] = {}
+
+
+def register(name: str, preset: Preset, builder: Callable[..., Game] | None = None) -> None:
+    """Add a variant (and its build function, under preset.builder) to the registry."""
+    if builder is not None:
+        BUILDERS[preset.builder] = builder
+    PRESETS[name] = preset
 
 
 PRESETS: dict[str, Preset] = {
@@ -114,11 +126,11 @@ def build(name: str, shape: tuple[int, ...], n_classes: int = 0, **overrides: An
     cfg = replace(preset.config, **overrides)
     if cfg.loss not in losses.LOSSES:
         raise ValueError(f"unknown loss {cfg.loss!r}; valid: {sorted(losses.LOSSES)}")
-    if cfg.conditional and n_classes < 2:
+    if getattr(cfg, "conditional", False) and n_classes < 2:
         raise ValueError(f"variant {name!r} is conditional and needs labelled data; "
                          f"this data has {n_classes} classes")
-    builder = {"gan": _build_gan, "infogan": _build_infogan}[preset.builder]
-    game = builder(name, cfg, tuple(shape), n_classes if cfg.conditional else 0)
+    builder = BUILDERS[preset.builder]
+    game = builder(name, cfg, tuple(shape), n_classes if getattr(cfg, "conditional", False) else 0)
     game.config = {"variant": name, "shape": list(shape), "n_classes": n_classes,
                    **{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()}}
     return game
@@ -296,3 +308,9 @@ def _build_infogan(name: str, cfg: InfoGANConfig, shape: tuple[int, ...], n_clas
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
     return Game(name, {"G": G, "D": d, "Q": q}, _teams(cfg, ("G", "Q")), phases, nz=nz_total)
+
+
+BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
+
+# Variant families defined in their own modules register themselves on import; add one
+# line per module here.
