@@ -89,9 +89,10 @@ class FeatureExtractor:
     """
 
     def __init__(self, net: nn.Module, channels: int, size: int, name: str,
-                 batch_size: int = 500):
+                 batch_size: int = 500, scale: float = 1.0):
         self.net = net.eval()
         self.channels, self.size, self.name, self.batch_size = channels, size, name, batch_size
+        self.scale = scale  # features are multiplied by this (1 / RMS on the training images)
 
     @property
     def device(self) -> torch.device:
@@ -108,7 +109,9 @@ class FeatureExtractor:
         return torch.cat(out)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._map(self.net.features, x)
+        """(N, d) features; the shipped nets' are scaled to unit RMS on their training images,
+        so that KID's cubic kernel (x.y/d + 1)^3 sees O(1) inner products as with Inception's."""
+        return self._map(self.net.features, x) * self.scale
 
     def probs(self, x: torch.Tensor) -> torch.Tensor:
         return self._map(lambda b: self.net(b).softmax(1), x)
@@ -130,7 +133,10 @@ def _load(cls, name: str, channels: int, size: int) -> FeatureExtractor:
         raise FileNotFoundError(f"{path} is missing; run scripts/train_feature_nets.py")
     net = cls()
     net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return FeatureExtractor(net, channels, size, name)
+    rms = net_info(name).get("feature_rms")
+    if rms is None:
+        raise ValueError(f"{name}.json lacks feature_rms; rerun scripts/train_feature_nets.py")
+    return FeatureExtractor(net, channels, size, name, scale=1.0 / rms)
 
 
 def load_digits_net() -> FeatureExtractor:

@@ -51,6 +51,13 @@ def fit(net, x, y, epochs: int, batch: int, lr: float, max_shift: int) -> None:
             sched.step()
 
 
+def feature_rms(net, x) -> float:
+    """Root mean square of the raw features on the training images (the shipped scale)."""
+    net.eval()
+    with torch.no_grad():
+        return float(net.features(x).square().mean().sqrt())
+
+
 def save(net, name: str, record: dict) -> None:
     torch.save(net.state_dict(), weights_path(f"{name}.pt"))
     record["parameters"] = sum(p.numel() for p in net.parameters())
@@ -69,6 +76,7 @@ def train_digits(epochs: int = 30) -> None:
         "data": "ganlab.data.digits(16): split='train' (fit) / split='test' (held out)",
         "n_train": len(tr), "n_test": len(te),
         "train_accuracy": accuracy(net, tr.x, tr.y), "test_accuracy": accuracy(net, te.x, te.y),
+        "feature_rms": feature_rms(net, tr.x),
         "seed": SEED, "epochs": epochs, "seconds": round(time.perf_counter() - t0, 1),
         "command": "python scripts/train_feature_nets.py",
     })
@@ -92,6 +100,7 @@ def train_faces(epochs: int = 60) -> None:
         "data": "faces(32) split train/test (label 1) vs non_faces(32) 80/20 by seed (label 0)",
         "n_train": len(x_tr), "n_test": len(x_te),
         "train_accuracy": accuracy(net, x_tr, y_tr), "test_accuracy": accuracy(net, x_te, y_te),
+        "feature_rms": feature_rms(net, x_tr),
         "seed": SEED, "epochs": epochs, "seconds": round(time.perf_counter() - t0, 1),
         "command": "python scripts/train_feature_nets.py",
     })

@@ -91,11 +91,11 @@ class _Wrap(torch.nn.Module):
 
     def __init__(self, ex):
         super().__init__()
-        self.net = ex.net
+        self.net, self.scale = ex.net, ex.scale
         self.num_features = 64
 
     def forward(self, x):
-        return self.net.features(x).double()
+        return (self.net.features(x) * self.scale).double()
 
 
 def test_fid_kid_match_torchmetrics(digits_net):
