@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import signal
 import time
@@ -130,7 +129,7 @@ class TrainConfig:
     batch: int = 64  # batch size per process
     seed: int = 0  # seeds nets, latents and data order
     device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", ...
-    amp: bool = False  # bf16 autocast on CUDA (ignored elsewhere)
+    amp: bool = False  # bf16 autocast (CUDA and CPU; ignored on other devices)
     ema_decay: float = 0.999  # EMA of the Game.ema nets; 0 disables it
     out: str | None = None  # run folder for checkpoints, logs and plots; None: nothing written
     ckpt_every: int = 500  # checkpoint every N steps (and at the end, and on Ctrl-C)
@@ -274,8 +273,7 @@ class Trainer:
     """Runs a `Game` on data (a Dataset, or an object with `.sample(n, generator)`)."""
 
     def __init__(self, game: Game, data: Any, cfg: TrainConfig | None = None, **overrides: Any):
-        self.cfg = cfg = copy.replace(cfg or TrainConfig(), **overrides) if hasattr(copy, "replace") \
-            else _replace(cfg or TrainConfig(), **overrides)
+        self.cfg = cfg = _replace(cfg or TrainConfig(), **overrides)
         self.game, self.data = game, data
         self.device = resolve_device(cfg.device)
         self.rank, self.world = _dist_info()
@@ -333,7 +331,7 @@ class Trainer:
     def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
         nets = self._phase_nets(phase.team)
         ctx = Step(self, nets, phase)
-        amp = self.cfg.amp and self.device.type == "cuda"
+        amp = self.cfg.amp and self.device.type in ("cuda", "cpu")
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
             out = phase.loss(ctx)
         if "loss" not in out:
@@ -633,7 +631,3 @@ def check_compatible(ck: dict[str, Any], game: Game) -> None:
         raise CheckpointMismatchError(
             "checkpoint networks differ from this run's: " + "; ".join(diff[:5] or extra[:5])
             + ". Use the same variant options and data size, or a fresh --out folder.")
-
-
-def _finite_or(x: float, default: float) -> float:
-    return x if math.isfinite(x) else default

@@ -221,3 +221,27 @@ def test_game_validation_messages():
         TrainConfig(steps=-1)
     with pytest.raises(ValueError, match="fewer than one batch"):
         Trainer(small("gan", (1, 16, 16)), data.digits(16), cfg(batch=5000))
+
+
+def test_device_resolution():
+    from ganlab.train import resolve_device
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available() and torch.backends.mps.is_available():
+        expected = "mps"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
+    torch.manual_seed(0)
+    a = Trainer(small(), RING, cfg(steps=3, amp=True))
+    torch.manual_seed(0)
+    b = Trainer(small(), RING, cfg(steps=3, amp=False))
+    ha, hb = a.fit(), b.fit()
+    assert ha[0]["D/loss"] != hb[0]["D/loss"]  # autocast really ran in bf16
+    for ra, rb in zip(ha, hb):
+        torch.testing.assert_close(ra["D/loss"], rb["D/loss"], rtol=0.03, atol=0.0)
