@@ -29,15 +29,32 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def _field_comments(cls: type) -> dict[str, str]:
+    """The `# comment` after each field of a dataclass (and its bases): the flags' help."""
+    import inspect
+    import re
+
+    out: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            src = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        for m in re.finditer(r"^\s+(\w+):[^#\n]*#\s*(.+)$", src, flags=re.M):
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
 def _add_dataclass_flags(p, cls: type, skip: set[str] = frozenset(), defaults_none: bool = False,
                          title: str | None = None, group=None) -> None:
     group = group or (p.add_argument_group(title) if title else p)
+    comments = _field_comments(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
         default = None if defaults_none else f.default
         t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-        help_ = f"(default: {f.default})"
+        help_ = f"{comments.get(f.name, '')} (default: {f.default})".replace("%", "%%")
         if "bool" in t:
             group.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=default,
                                help=help_)
