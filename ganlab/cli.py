@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="ring", help="a dataset name (see `ganlab list`) or a folder")
     t.add_argument("--size", type=int, default=None, help="image size for image data")
     t.add_argument("--channels", type=int, default=None, help="1 (grey) or 3 (RGB) for folders")
+    t.add_argument("--strict-images", action="store_true", help="refuse folder images whose size or "
+                   "channels differ from --size/--channels instead of resizing/converting them")
     t.add_argument("--out", default=None, help="run folder (default: runs/<variant>-<data>)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     t.add_argument("--metrics", default=None, help="comma-separated metrics at the end "
@@ -118,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 # --- data and games ------------------------------------------------------------------------
 
 
-def _load_data(name: str, size: int | None, channels: int | None):
+def _load_data(name: str, size: int | None, channels: int | None, strict: bool = False):
     from . import data
 
     try:
-        return data.load(name, size=size, channels=channels)
+        return data.load(name, size=size, channels=channels, strict=strict)
     except (ValueError, FileNotFoundError, NotADirectoryError) as err:
         raise CLIError(str(err)) from None
 
@@ -165,7 +167,7 @@ def _cmd_train(a: argparse.Namespace) -> int:
         raise CLIError(f"unknown variant {a.variant!r}; valid: {', '.join(variants.variant_names())}")
     if a.steps < 0:
         raise CLIError(f"--steps must be >= 0, got {a.steps}")
-    ds = _load_data(a.data, a.size, a.channels)
+    ds = _load_data(a.data, a.size, a.channels, a.strict_images)
     shape, n_classes = _data_spec(ds)
     preset_fields = {f.name for f in dataclasses.fields(variants.PRESETS[a.variant].config)}
     opts = {f: getattr(a, f) for f in preset_fields if getattr(a, f, None) is not None}

@@ -490,12 +490,14 @@ def _labels_beside(images: Path) -> Path | None:
 
 
 def load(name_or_path: str | os.PathLike, size: int | None = None,
-         channels: int | None = None) -> Dataset | Mixture | Sampler:
+         channels: int | None = None, strict: bool = False) -> Dataset | Mixture | Sampler:
     """A dataset by registry name (see DATASETS), folder path, or IDX file path.
 
     Toys return a Mixture or Sampler (size and channels are ignored); embedded image sets
     return an ArrayDataset; a directory returns an ImageFolder (size 32, channels 3 unless
     given). Registry names win over a same-named folder: write "./digits" for the folder.
+    With ``strict`` a folder's images must already have the size and channels asked for
+    (a ValueError names the first that does not) instead of being resized and converted.
     """
     name = str(name_or_path)
     if name in _TOYS:
@@ -511,7 +513,7 @@ def load(name_or_path: str | os.PathLike, size: int | None = None,
         return (faces if name == "faces" else non_faces)(size or 32)
     path = Path(name_or_path)
     if path.is_dir():
-        return ImageFolder(path, size or 32, channels or 3)
+        return ImageFolder(path, size or 32, channels or 3, strict_size=strict)
     if path.is_file() and _IDX_IMAGES.search(path.name):
         _check_channels(name, channels, 1)
         return mnist_idx(path, _labels_beside(path), size)

@@ -101,6 +101,13 @@ def test_folder_errors_and_training(tmp_path, capsys):
     x = torch.load(tmp_path / "o" / "last.pt", weights_only=True)["shapes"]
     assert x["G"]["net.6.weight"][1] == 3  # an RGB generator
 
+    # --strict-images: a 20x24 image is refused at --size 16, and so is RGB at --channels 1
+    for extra in (["--size", "16"], ["--size", "24", "--channels", "1"]):
+        out = tmp_path / ("s" + extra[-1])
+        code, _, err = run(["train", "--data", str(folder), *extra, "--strict-images", "--steps", "1",
+                            "--out", str(out), "--no-progress"], capsys)
+        assert code == 2 and "0.png" in err and not out.exists(), err
+
 
 def test_python_m_ganlab_help():
     script = str(Path(sys.executable).parent / "ganlab")  # the console script beside python
