@@ -358,12 +358,15 @@ class Trainer:
         self._last.update(logs)
         return logs
 
+    def ema_decay_at(self, step: int) -> float:
+        """The EMA decay used after `step`: cfg.ema_decay, warmed up as (1 + t) / (10 + t)."""
+        return min(self.cfg.ema_decay, (1 + step) / (10 + step))
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         if not self.ema:
             return
-        t = self.step
-        decay = min(self.cfg.ema_decay, (1 + t) / (10 + t))  # warm-up for the first steps
+        decay = self.ema_decay_at(self.step)
         for name, avg in self.ema.items():
             src = self.game.nets[name]
             ps, qs = list(avg.parameters()), list(src.parameters())
