@@ -162,7 +162,7 @@ table = "| images | FID | FID / floor | KID |\n|---|---|---|---|\n" + "\n".join(
     f"| {k} | {v[0]:.3f} | {v[0] / floor[0]:.1f} | {v[1]:.4f} ± {v[2]:.4f} |" for k, v in rows.items())
 display(Markdown(table))
 
-ema_decay = trainer.ema_decay_at(STEPS)  # the decay of the last EMA update
+ema_decay = trainer.ema_decay_at(STEPS - 1)  # the decay of the last EMA update
 fid_untrained, fid_raw, fid_ema = (rows[k][0] for k in ("untrained G", "trained G (raw)",
                                                           "trained G (EMA)"))
 assert fid_raw < 0.5 * fid_untrained and fid_ema < 0.5 * fid_untrained
