@@ -314,3 +314,4 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
+from . import collapse as _collapse  # noqa: E402,F401

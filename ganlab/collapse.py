@@ -1,0 +1,296 @@
+"""Mode collapse: the benchmark's networks, the fixes, and their variants.
+
+The protocol is that of VEEGAN (Srivastava et al. 2017, section 5.1) and PacGAN
+(Lin et al. 2018, section 5.1, table 1): a ring of 8 and a grid of 25 Gaussians
+(`ganlab.data.ring`, `grid`), scored by `ganlab.metrics.modes.mode_metrics`.
+
+Networks (PacGAN's baseline, appendix of Lin et al.): G has 4 hidden layers of
+400 ReLU units with batch norm; D has 3 hidden maxout layers (200 units, 5
+pieces), no batch norm. Both carry a leading trial dimension T
+(`ganlab.ensemble`) so that the benchmark's 10 trials train as one model; with
+`trials=1` they are ordinary networks. The game's batch is T*B rows, trial-major.
+
+The fixes, each a pure function or a phase that the variants below combine:
+- `pack` (PacGAN, Lin et al. 2018, section 3): D judges m samples at once, all
+  real or all fake, concatenated into one input of m*d coordinates.
+- `minibatch_stddev` (Karras et al. 2018, "Progressive Growing of GANs",
+  section 3): the standard deviation of each feature over the minibatch,
+  averaged over features, appended to every sample as one more feature.
+- `minibatch_features` / `MinibatchDiscrimination` (Salimans et al. 2016,
+  "Improved Techniques for Training GANs", section 3.2): M_i = f(x_i) T in
+  R^{B x C}; c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1); o(x_i)_b =
+  sum_j c_b(x_i, x_j) (j over the whole minibatch, i included), appended to f.
+- `feature_matching` (Salimans et al. 2016, section 3.1): G minimises
+  ||E f(x) - E f(G(z))||_2^2 with f D's last hidden layer.
+- unrolled GAN (Metz et al. 2017, eqs. 3-4): G's loss is taken against
+  D after k differentiable updates of D's parameters (torch.func.functional_call
+  with create_graph=True), so G's gradient sees how D would answer. Deviation:
+  the k updates are Adam steps from fresh moments (the paper's code copies the
+  optimiser's running moments); D itself is updated by its own phase as usual.
+- WGAN-GP (Gulrajani et al. 2017) via `ganlab.regularizers.gradient_penalty`.
+
+Every phase's loss is the sum over trials of each trial's mean loss (see
+`ganlab.ensemble`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from . import losses, regularizers
+from .ensemble import EnsembleBatchNorm, EnsembleLinear, maxout, merge_trials, split_trials
+from .train import Game, Phase, Step, Team
+from .variants import GANConfig, Preset, register
+
+__all__ = ["pack", "minibatch_stddev", "minibatch_features", "feature_matching",
+           "MinibatchDiscrimination", "CollapseGenerator", "CollapseDiscriminator",
+           "CollapseConfig", "collapse_phases", "trial_samples", "METHODS"]
+
+
+# --- the fixes as pure functions ------------------------------------------------------------
+
+
+def pack(x: Tensor, m: int) -> Tensor:
+    """PacGAN packing: (..., B, d) -> (..., B/m, m*d); packed sample j is rows j*m .. j*m+m-1."""
+    if m < 1:
+        raise ValueError(f"packing degree must be >= 1, got {m}")
+    if x.shape[-2] % m:
+        raise ValueError(f"cannot pack a batch of {x.shape[-2]} into groups of {m}: "
+                         f"use a batch size divisible by {m}")
+    return x.reshape(*x.shape[:-2], x.shape[-2] // m, m * x.shape[-1])  # (..., B/m, m*d)
+
+
+def minibatch_stddev(h: Tensor, eps: float = 1e-8) -> Tensor:
+    """Append the minibatch standard deviation: (..., B, C) -> (..., B, C + 1).
+
+    s = mean_c sqrt(Var_b h[b, c] + eps), with the biased variance over the batch
+    (Karras et al. 2018, section 3); the same s is appended to every sample.
+    """
+    if h.shape[-2] < 2:
+        raise ValueError("minibatch stddev needs at least 2 samples per batch")
+    var = (h - h.mean(-2, keepdim=True)).square().mean(-2)  # (..., C) biased variance over B
+    s = (var + eps).sqrt().mean(-1, keepdim=True)  # (..., 1)
+    s = s.unsqueeze(-2).expand(*h.shape[:-1], 1)  # (..., B, 1)
+    return torch.cat([h, s], dim=-1)
+
+
+def minibatch_features(m: Tensor) -> Tensor:
+    """Salimans et al.'s o(x_i)_b = sum_j exp(-||M_{i,b} - M_{j,b}||_1): (..., N, B, C) -> (..., N, B)."""
+    l1 = (m.unsqueeze(-3) - m.unsqueeze(-4)).abs().sum(-1)  # (..., N_i, N_j, B)
+    return torch.exp(-l1).sum(-2)  # (..., N, B): sum over j, i included
+
+
+def feature_matching(real_f: Tensor, fake_f: Tensor) -> Tensor:
+    """||mean_b f(x_b) - mean_b f(G(z_b))||_2^2 over the batch dim -2: (..., B, F) -> (...)."""
+    if real_f.shape[-1] != fake_f.shape[-1]:
+        raise ValueError(f"feature sizes differ: {real_f.shape[-1]} vs {fake_f.shape[-1]}")
+    return (real_f.mean(-2) - fake_f.mean(-2)).square().sum(-1)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Per-trial tensor T in R^{A x B x C}: f (T, N, A) -> o (T, N, B)."""
+
+    def __init__(self, trials: int, d_in: int, kernels: int = 5, kernel_dim: int = 3) -> None:
+        super().__init__()
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.tensor = nn.Parameter(0.1 * torch.randn(trials, d_in, kernels * kernel_dim))
+
+    def forward(self, f: Tensor) -> Tensor:
+        m = torch.bmm(f, self.tensor)  # (T, N, B*C)
+        return minibatch_features(m.unflatten(-1, (self.kernels, self.kernel_dim)))  # (T, N, B)
+
+
+# --- networks ----------------------------------------------------------------------------------
+
+
+class CollapseGenerator(nn.Module):
+    """T generators: z (T*B, nz) -> x (T*B, d); hidden ReLU layers with per-trial batch norm."""
+
+    def __init__(self, trials: int = 1, nz: int = 2, d: int = 2, width: int = 400, depth: int = 4,
+                 batchnorm: bool = True) -> None:
+        super().__init__()
+        self.trials, self.nz = trials, nz
+        layers: list[nn.Module] = []
+        w = nz
+        for _ in range(depth):
+            layers.append(EnsembleLinear(trials, w, width, bias=not batchnorm))
+            if batchnorm:
+                layers.append(EnsembleBatchNorm(trials, width))
+            layers.append(nn.ReLU())
+            w = width
+        layers.append(EnsembleLinear(trials, w, d))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return merge_trials(self.net(split_trials(z, self.trials)))  # (T*B, d)
+
+
+class CollapseDiscriminator(nn.Module):
+    """T maxout discriminators: x (T*B, d) -> logits (T*B/pack,).
+
+    Options: `pack` samples per D input (PacGAN), `mbstd` (minibatch stddev
+    before the last hidden layer), `mbdisc` kernels of minibatch discrimination
+    after it (0: off). `pieces=1` uses LeakyReLU(0.2) instead of maxout.
+    """
+
+    def __init__(self, trials: int = 1, d: int = 2, width: int = 200, depth: int = 3,
+                 pieces: int = 5, pack: int = 1, mbstd: bool = False, mbdisc: int = 0) -> None:
+        super().__init__()
+        self.trials, self.pieces, self.pack, self.mbstd = trials, pieces, pack, mbstd
+        widths = [d * pack] + [width] * depth
+        self.hidden = nn.ModuleList(
+            EnsembleLinear(trials, w_in + (1 if mbstd and i == depth - 1 else 0), width * pieces)
+            for i, w_in in enumerate(widths[:-1]))
+        self.mbd = MinibatchDiscrimination(trials, width, mbdisc) if mbdisc else None
+        self.head = EnsembleLinear(trials, width + mbdisc, 1)
+
+    def features(self, x: Tensor) -> Tensor:
+        """D's last hidden layer: x (T*B, d) -> (T, B/pack, width)."""
+        h = pack(split_trials(x, self.trials), self.pack)  # (T, B/m, m*d)
+        for i, lin in enumerate(self.hidden):
+            if self.mbstd and i == len(self.hidden) - 1:
+                h = minibatch_stddev(h)  # (T, B', C + 1)
+            h = lin(h)
+            h = maxout(h, self.pieces) if self.pieces > 1 else F.leaky_relu(h, 0.2)
+        return h
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.features(x)  # (T, B', width)
+        if self.mbd is not None:
+            h = torch.cat([h, self.mbd(h)], dim=-1)  # (T, B', width + kernels)
+        return merge_trials(self.head(h)).squeeze(-1)  # (T*B',)
+
+
+# --- the game --------------------------------------------------------------------------------
+
+
+@dataclass
+class CollapseConfig(GANConfig):
+    """The mode-collapse benchmark's networks and fixes (GANConfig's width/depth are D's)."""
+
+    trials: int = 1  # independent trials trained as one batched model (batch = trials * B)
+    g_width: int = 400  # G's hidden units
+    g_depth: int = 4  # G's hidden layers
+    pieces: int = 5  # maxout pieces in D (1: LeakyReLU)
+    pack: int = 1  # PacGAN packing degree m
+    mbstd: bool = False  # minibatch standard deviation feature in D
+    mbdisc: int = 0  # minibatch discrimination kernels (0: off)
+    feature_matching: bool = False  # G matches D's mean last-hidden features
+    unroll: int = 0  # unrolled GAN: D steps G looks ahead through (0: off)
+
+
+def _unrolled_params(ctx: Step, cfg: CollapseConfig, d_fn) -> dict[str, Tensor]:
+    """D's parameters after cfg.unroll differentiable Adam steps (fresh moments) on D's loss."""
+    d_net, g_net, t = ctx.nets["D"], ctx.nets["G"], cfg.trials
+    params = {k: p.detach().requires_grad_(True) for k, p in d_net.named_parameters()}
+    m = {k: torch.zeros_like(p) for k, p in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    b1, b2 = cfg.betas
+    for i in range(1, cfg.unroll + 1):
+        fake = g_net(ctx.z())  # (T*B, d), keeps the graph to G
+        real_s = functional_call(d_net, params, (ctx.real,))
+        fake_s = functional_call(d_net, params, (fake,))
+        loss = t * d_fn(real_s, fake_s)
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        new = {}
+        for (k, p), g in zip(params.items(), grads):
+            m[k] = b1 * m[k] + (1 - b1) * g
+            v[k] = b2 * v[k] + (1 - b2) * g.square()
+            m_hat, v_hat = m[k] / (1 - b1**i), v[k] / (1 - b2**i)
+            new[k] = p - cfg.lr_d * m_hat / (v_hat + 1e-16).sqrt()  # eps inside: differentiable at 0
+        params = new
+    return params
+
+
+def collapse_phases(cfg: CollapseConfig) -> list[Phase]:
+    """D and G phases of a mode-collapse variant (losses summed over trials)."""
+    d_fn, g_fn, needs_real = losses.LOSSES[cfg.loss]
+    if needs_real:
+        raise ValueError(f"loss {cfg.loss!r} needs real scores in G's loss; not supported here")
+    t = cfg.trials
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            fake = ctx.nets["G"](ctx.z())  # (T*B, d)
+        real_s, fake_s = ctx.d(ctx.real), ctx.d(fake)  # (T*B/m,)
+        loss = t * d_fn(real_s, fake_s)
+        out = {"adv": loss.detach()}
+        if cfg.gp:
+            gp = t * regularizers.gradient_penalty(ctx.d, ctx.real, fake, weight=cfg.gp)
+            loss, out["gp"] = loss + gp, gp.detach()
+        out["loss"] = loss
+        return out
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        d_net, fake = ctx.nets["D"], ctx.nets["G"](ctx.z())
+        if cfg.feature_matching:
+            with torch.no_grad():
+                real_f = d_net.features(ctx.real)  # (T, B', F)
+            return {"loss": feature_matching(real_f, d_net.features(fake)).sum()}
+        if cfg.unroll:
+            params = _unrolled_params(ctx, cfg, d_fn)
+            return {"loss": t * g_fn(functional_call(d_net, params, (fake,)))}
+        return {"loss": t * g_fn(ctx.d(fake))}
+
+    return [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
+
+
+def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    if len(shape) != 1:
+        raise ValueError(f"variant {name!r} is for points (d,), got item shape {shape}")
+    if cfg.unroll and cfg.feature_matching:
+        raise ValueError("choose unroll or feature_matching, not both")
+    nz = cfg.nz or 2
+    g = CollapseGenerator(cfg.trials, nz, shape[0], cfg.g_width, cfg.g_depth)
+    d = CollapseDiscriminator(cfg.trials, shape[0], cfg.width, cfg.depth, cfg.pieces, cfg.pack,
+                              cfg.mbstd, cfg.mbdisc)
+    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
+             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    return Game(name, {"G": g, "D": d}, teams, collapse_phases(cfg), nz=nz)
+
+
+@torch.no_grad()
+def trial_samples(g: nn.Module, n: int, seed: int = 0) -> Tensor:
+    """n samples of each of G's trials, G in eval mode (batch-norm running stats): (T, n, d)."""
+    z = torch.randn(g.trials * n, g.nz, generator=torch.Generator().manual_seed(seed))
+    z = z.to(next(g.parameters()).device)
+    was = g.training
+    g.eval()
+    try:
+        x = g(z)  # (T*n, d)
+    finally:
+        g.train(was)
+    return split_trials(x.float().cpu(), g.trials)
+
+
+# --- the variants --------------------------------------------------------------------------
+
+# PacGAN's baseline architecture for every method; Adam 1e-3 (0.5, 0.999) keeps the benchmark
+# short (the papers train far longer at 1e-4). WGAN-GP keeps its paper's betas, lambda, n_critic.
+_BASE = dict(width=200, depth=3, lr_g=1e-3, lr_d=1e-3)
+METHODS: dict[str, tuple[str, CollapseConfig]] = {
+    "collapse-gan": ("mode-collapse baseline: PacGAN's G 4x400 ReLU+BN, D 3x maxout(200, 5)",
+                     CollapseConfig(**_BASE)),
+    "unrolled-gan": ("unrolled GAN: G's loss against D after 5 differentiable D steps",
+                     CollapseConfig(**_BASE, unroll=5)),
+    "pacgan2": ("PacGAN: D sees 2 packed samples", CollapseConfig(**_BASE, pack=2)),
+    "pacgan3": ("PacGAN: D sees 3 packed samples", CollapseConfig(**_BASE, pack=3)),
+    "pacgan4": ("PacGAN: D sees 4 packed samples", CollapseConfig(**_BASE, pack=4)),
+    "mbdisc-gan": ("minibatch discrimination (5 kernels of 3) after D's last hidden layer",
+                   CollapseConfig(**_BASE, mbdisc=5)),
+    "mbstd-gan": ("minibatch standard deviation feature before D's last hidden layer",
+                  CollapseConfig(**_BASE, mbstd=True)),
+    "fm-gan": ("feature matching: G matches the mean of D's last hidden layer",
+               CollapseConfig(**_BASE, feature_matching=True)),
+    "collapse-wgan-gp": ("WGAN-GP on the benchmark's nets (lambda 10, 5 critic steps, betas (0.5, 0.9))",
+                         CollapseConfig(**_BASE, loss="wasserstein", gp=10.0, n_critic=5,
+                                        betas=(0.5, 0.9))),
+}
+
+for _name, (_desc, _cfg) in METHODS.items():
+    register(_name, Preset(_desc, _cfg, builder="collapse"), _build_collapse)
