@@ -15,6 +15,8 @@ Sources:
 - Wasserstein: Arjovsky et al. 2017, eq. 3.
 - relativistic (standard and average): Jolicoeur-Martineau 2018, eqs. 12 and 15
   (the average variant with the non-saturating form, RaSGAN).
+- the f-GAN family (KL, reverse KL, Jensen-Shannon, Pearson chi^2, squared Hellinger):
+  Nowozin et al. 2016, in `ganlab.fgan` and re-exported here as `FGAN`.
 
 All losses use `softplus` rather than `log(sigmoid(.))` so that they stay
 finite for confident discriminators: -log sigmoid(s) = softplus(-s) and
@@ -26,6 +28,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .fgan import FGAN, FDivergence
 
 __all__ = [
     "d_loss",
@@ -42,6 +46,10 @@ __all__ = [
     "g_relativistic",
     "d_relativistic_avg",
     "g_relativistic_avg",
+    "d_least_squares_01",
+    "g_least_squares_01",
+    "FGAN",
+    "FDivergence",
     "LOSSES",
 ]
 
@@ -100,6 +108,16 @@ def g_least_squares(fake: Tensor, c: float = 0.0) -> Tensor:
     """LSGAN G loss: 1/2 E (D(G(z)) - c)^2."""
     _check(fake)
     return 0.5 * (fake - c).square().mean()
+
+
+def d_least_squares_01(real: Tensor, fake: Tensor) -> Tensor:
+    """LSGAN D loss, the 0-1 coding (a=0, b=1): 1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2."""
+    return d_least_squares(real, fake, a=0.0, b=1.0)
+
+
+def g_least_squares_01(fake: Tensor) -> Tensor:
+    """LSGAN G loss, the 0-1 coding (c=1): 1/2 E (D(G(z)) - 1)^2."""
+    return g_least_squares(fake, c=1.0)
 
 
 # --- hinge and Wasserstein -------------------------------------------------------------------
@@ -168,14 +186,18 @@ def g_relativistic_avg(real: Tensor, fake: Tensor) -> Tensor:
     return F.softplus(-f).mean() + F.softplus(r).mean()
 
 
-# name -> (D loss, G loss, whether the G loss needs the real scores too)
+# name -> (D loss, G loss, whether the G loss needs the real scores too); the f-GAN
+# members are added below as "fgan_<name>" with the non-saturating G loss.
 LOSSES = {
     "minimax": (d_loss, g_minimax, False),
     "nonsaturating": (d_loss, g_nonsaturating, False),
     "maxlikelihood": (d_loss, g_maxlikelihood, False),
     "least_squares": (d_least_squares, g_least_squares, False),
+    "least_squares_01": (d_least_squares_01, g_least_squares_01, False),
     "hinge": (d_hinge, g_hinge, False),
     "wasserstein": (d_wasserstein, g_wasserstein, False),
     "relativistic": (d_relativistic, g_relativistic, True),
     "relativistic_avg": (d_relativistic_avg, g_relativistic_avg, True),
 }
+LOSSES.update({f"fgan_{name}": (div.d_loss, div.g_loss, False)
+               for name, div in FGAN.items() if name != "gan"})

@@ -66,3 +66,40 @@ def test_clip_weights():
 def test_shape_mismatch_is_refused():
     with pytest.raises(ValueError, match="pairwise"):
         regularizers.gradient_penalty(lambda x: x.sum(1), torch.zeros(3, 2), torch.zeros(4, 2))
+
+
+def test_orthogonal_penalty_matches_hand_computation():
+    w = torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]], dtype=torch.float64)
+    # W W^T = [[5, 2], [2, 2]]: off-diagonal entries 2 and 2, squared and summed: 8
+    assert_close(regularizers.orthogonal_penalty(w, beta=0.5), torch.tensor(4.0, dtype=torch.float64))
+    # rows orthogonal (any norms): no penalty
+    q = torch.tensor([[3.0, 0.0], [0.0, 0.5]], dtype=torch.float64)
+    assert regularizers.orthogonal_penalty(q, beta=1.0) == 0
+    # a module: every weight with >= 2 dims, viewed (out, fan_in); biases skipped
+    conv, lin = nn.Conv2d(2, 3, 3, dtype=torch.float64), nn.Linear(4, 5, dtype=torch.float64)
+    m = nn.Sequential(conv, lin)
+    expected = 0.0
+    for w in [conv.weight.flatten(1), lin.weight]:
+        g = w @ w.T
+        expected = expected + (g - torch.diag(torch.diag(g))).square().sum()
+    assert_close(regularizers.orthogonal_penalty(m, beta=1e-4), 1e-4 * expected)
+    with pytest.raises(ValueError, match="no weight matrices"):
+        regularizers.orthogonal_penalty(nn.BatchNorm1d(3))
+
+
+def test_orthogonal_penalty_gradient():
+    w = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
+    regularizers.orthogonal_penalty(w, beta=1.0).backward()
+    with torch.no_grad():  # BigGAN's code: 2 * beta * 2 (W W^T (.) (1 - I)) W
+        off = (w @ w.T) * (1 - torch.eye(4, dtype=torch.float64))
+        assert_close(w.grad, 4 * off @ w)
+
+
+def test_spectral_norm_is_pytorchs_and_bounds_the_lipschitz_constant():
+    torch.manual_seed(0)
+    lin = regularizers.spectral_norm(nn.Linear(6, 4, dtype=torch.float64))
+    for _ in range(50):  # power iterations run in training mode
+        lin(torch.zeros(1, 6, dtype=torch.float64))
+    assert_close(torch.linalg.matrix_norm(lin.weight, ord=2),
+                 torch.tensor(1.0, dtype=torch.float64), rtol=1e-6, atol=1e-6)
+    assert regularizers.spectral_norm is torch.nn.utils.parametrizations.spectral_norm
