@@ -151,7 +151,7 @@ def game_from_config(cfg: dict[str, Any]):
         raise CLIError(f"checkpoint variant {cfg['variant']!r} is unknown to this ganlab")
     valid = {f.name for f in dataclasses.fields(preset.config)}
     opts = {k: v for k, v in opts.items() if k in valid}
-    game = variants.build(cfg["variant"], tuple(cfg["shape"]), cfg["n_classes"], **opts)
+    game = variants.build(cfg["variant"], tuple(cfg["shape"]), cfg["n_classes"], seed=None, **opts)
     game.config["data"] = cfg.get("data")
     return game
 
@@ -173,7 +173,7 @@ def _cmd_train(a: argparse.Namespace) -> int:
     opts = {f: getattr(a, f) for f in preset_fields if getattr(a, f, None) is not None}
     opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
     try:
-        game = variants.build(a.variant, shape, n_classes, **opts)
+        game = variants.build(a.variant, shape, n_classes, seed=a.seed, **opts)
         run_fields = {f.name for f in dataclasses.fields(TrainConfig)} - _RUN_FIELDS_BY_HAND
         out = Path(a.out or f"runs/{a.variant}-{Path(str(a.data)).name}")
         cfg = TrainConfig(**{f: getattr(a, f) for f in run_fields}, out=str(out),

@@ -127,7 +127,7 @@ class TrainConfig:
 
     steps: int = 2000  # training steps; one step runs every due phase once
     batch: int = 64  # batch size per process
-    seed: int = 0  # seeds nets, latents and data order
+    seed: int = 0  # seeds latents, data order and torch's global RNG (nets: variants.build's seed)
     device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", ...
     amp: bool = False  # bf16 autocast (CUDA and CPU; ignored on other devices)
     ema_decay: float = 0.999  # EMA of the Game.ema nets; 0 disables it
@@ -275,6 +275,7 @@ class Trainer:
     def __init__(self, game: Game, data: Any, cfg: TrainConfig | None = None, **overrides: Any):
         self.cfg = cfg = _replace(cfg or TrainConfig(), **overrides)
         self.game, self.data = game, data
+        torch.manual_seed(_mix(cfg.seed, 2))  # penalties' interpolation, augmentation, dropout
         self.device = resolve_device(cfg.device)
         self.rank, self.world = _dist_info()
         self.step = 0

@@ -114,8 +114,13 @@ def describe() -> dict[str, str]:
     return {k: p.description for k, p in sorted(PRESETS.items())}
 
 
-def build(name: str, shape: tuple[int, ...], n_classes: int = 0, **overrides: Any) -> Game:
-    """Build variant `name` for data items of `shape` ((d,) points or (C, H, W) images)."""
+def build(name: str, shape: tuple[int, ...], n_classes: int = 0, seed: int | None = 0,
+          **overrides: Any) -> Game:
+    """Build variant `name` for data items of `shape` ((d,) points or (C, H, W) images).
+
+    The networks' initial weights come from `seed` (drawn in a forked RNG, so the caller's
+    random state is untouched); `seed=None` draws them from torch's global RNG instead.
+    """
     if name not in PRESETS:
         raise ValueError(f"unknown variant {name!r}; valid variants: {', '.join(variant_names())}")
     preset = PRESETS[name]
@@ -130,7 +135,13 @@ def build(name: str, shape: tuple[int, ...], n_classes: int = 0, **overrides: An
         raise ValueError(f"variant {name!r} is conditional and needs labelled data; "
                          f"this data has {n_classes} classes")
     builder = BUILDERS[preset.builder]
-    game = builder(name, cfg, tuple(shape), n_classes if getattr(cfg, "conditional", False) else 0)
+    k = n_classes if getattr(cfg, "conditional", False) else 0
+    if seed is None:
+        game = builder(name, cfg, tuple(shape), k)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            game = builder(name, cfg, tuple(shape), k)
     game.config = {"variant": name, "shape": list(shape), "n_classes": n_classes,
                    **{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()}}
     return game
@@ -315,3 +326,4 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
 from . import collapse as _collapse  # noqa: E402,F401
+from . import inference as _inference  # noqa: E402,F401

@@ -45,8 +45,7 @@ LR_G, LR_D = 1e-4, 4e-4  # TTUR: D learns 4x faster than G
 
 
 def make_trainer(lr_g=LR_G, lr_d=LR_D, steps=STEPS, seed=0):
-    torch.manual_seed(seed)  # the networks' initial weights
-    game = variants.build("gan", (2,), width=64, depth=3, lr_g=lr_g, lr_d=lr_d)
+    game = variants.build("gan", (2,), width=64, depth=3, lr_g=lr_g, lr_d=lr_d, seed=seed)
     return Trainer(game, ring, steps=steps, batch=256, seed=seed, progress=False, log_every=50)
 
 

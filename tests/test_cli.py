@@ -69,7 +69,7 @@ def test_digits_eval_with_fid(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--variant", "nope"], "valid: cgan, gan"),
+    (["train", "--variant", "nope"], "wgan-gp"),
     (["train", "--data", "nope"], "ring"),
     (["train", "--steps", "-3"], "--steps must be >= 0"),
     (["train", "--variant", "cgan", "--data", "ring"], "needs labelled data"),
