@@ -2,14 +2,14 @@
 
 Kernels started by nbval inherit this process's environment, so setting it here
 reaches the notebooks: no widgets (no front end is attached), the cpu budget unless
-the caller chose one, and a non-interactive matplotlib backend.
+the caller chose one, and the inline matplotlib backend (figures become outputs).
 """
 
 import os
 
 os.environ["GANLAB_STATIC"] = "1"
 os.environ.setdefault("GANLAB_BUDGET", "cpu")
-os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: figures become outputs (the book reuses them)
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny nets: threads only contend on a shared CPU
 
 

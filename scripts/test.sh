@@ -4,7 +4,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GANLAB_BUDGET=cpu GANLAB_STATIC=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+export GANLAB_BUDGET=cpu GANLAB_STATIC=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 PY=.venv/bin/python
 $PY -m ruff check ganlab tests benchmarks scripts
 $PY -m ganlab.exercises check
