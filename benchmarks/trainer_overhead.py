@@ -66,7 +66,7 @@ def main() -> None:
         bare.append(bare_loop(a.steps, a.batch))
         ours.append(trainer_loop(a.steps, a.batch))
     b, o = max(bare), max(ours)  # best of N: the least disturbed round of each
-    print("| loop | steps/s (best of %d rounds) |" % a.rounds)
+    print(f"| loop | steps/s (best of {a.rounds} rounds) |")
     print("|---|---|")
     print(f"| bare PyTorch | {b:.0f} |")
     print(f"| ganlab Trainer | {o:.0f} |")

@@ -216,7 +216,8 @@ class DCGANDiscriminator(nn.Module):
 
 @torch.no_grad()
 def init_dcgan(module: nn.Module) -> None:
-    """DCGAN's initialisation: conv weights N(0, 0.02), BN weights N(1, 0.02), biases 0."""
+    """DCGAN's initialisation: conv weights N(0, 0.02), BN weights N(1, 0.02), biases 0,
+    and a projection discriminator's class embedding N(0, 0.02)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             w = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
@@ -226,6 +227,12 @@ def init_dcgan(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             m.weight.normal_(1.0, 0.02)
             m.bias.zero_()
+        elif isinstance(m, DCGANDiscriminator) and m.embed is not None:
+            # the projection term <e_y, h> must start as small as the rest of D's logit;
+            # with nn.Embedding's N(0, 1) it dominates and D wins from the first step
+            w = m.embed.parametrizations.weight.original if hasattr(m.embed, "parametrizations") \
+                else m.embed.weight
+            w.normal_(0.0, 0.02)
 
 
 class ResBlockUp(nn.Module):

@@ -1,0 +1,411 @@
+"""Conditioning and inference variants: nets and phases, registered with `variants.register`.
+
+Every variant here is a `Game` for the one trainer (`ganlab.train`); none copies the loop.
+
+- cgan-concat: Mirza & Osindero 2014, D sees the label as one-hot maps concatenated to its
+  input (`nets.DCGANDiscriminator(cond="concat")`).
+- cgan-projection: the projection discriminator of Miyato & Koyama 2018, eq. 3, as the
+  preset `cgan` of `variants`, except that D's class embedding starts from N(0, 0.02)
+  (DCGAN's initialisation of every other weight) instead of nn.Embedding's N(0, 1), with
+  which the projection term dominates D's logit from the first step and D wins at once.
+- acgan: Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs",
+  eqs. 2-3: D has a second head, a classifier; D maximises L_S + L_C, G maximises
+  L_C - L_S (here: G minimises its non-saturating adversarial loss plus the class
+  cross-entropy of its samples).
+- bigan: Donahue et al. 2017, "Adversarial Feature Learning" / Dumoulin et al. 2017 (ALI):
+  an encoder E on G's team; D sees pairs (x, E(x)) as real and (G(z), z) as fake. G and E
+  minimise the swapped-label (non-saturating) loss of both pairs, as in the papers' code.
+- aae: Makhzani et al. 2016, "Adversarial Autoencoders", section 2: a reconstruction
+  phase (E and G), then a regularisation phase in two parts: D tells prior samples
+  z ~ N(0, I) from codes E(x), and E alone fools D. Deviation: a deterministic encoder
+  and a mean-squared reconstruction error.
+- vae: Kingma & Welling 2014, a Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), the
+  decoder is G; loss = 0.5 ||x - G(z)||^2 (sum over pixels, a unit-variance Gaussian
+  decoder) + KL(q(z|x) || N(0, I)), averaged over the batch.
+- vaegan: Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
+  metric", algorithm 1: the VAE's decoder is G; the reconstruction error is measured on
+  D's last convolutional features (L_llike^Dis_l); E minimises KL + L_llike, G minimises
+  gamma L_llike + L_GAN (on reconstructions and prior samples), D minimises L_GAN.
+  Deviations: D without batch norm (so that the features of x and of its reconstruction
+  do not depend on which batch they were computed in); G's GAN term uses the
+  non-saturating form; an optional small pixel term (`pixel_weight`, 0 by default).
+
+InfoGAN lives in `ganlab.variants` (`mutual_information_loss`, `info_codes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import losses, nets
+from .train import Game, Phase, Step, Team
+from .variants import GANConfig, Preset, adversarial_phases, register
+
+__all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfig",
+           "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "bigan_pairs",
+           "reparameterize", "kl_standard_normal", "feature_distance", "encode"]
+
+
+# --- configs -------------------------------------------------------------------------------
+
+
+@dataclass
+class CondGANConfig(GANConfig):
+    """A conditional GAN whose D is conditioned by concatenation or projection."""
+
+    conditional: bool = True
+    cond: str = "projection"  # D's conditioning: "projection" or "concat"
+
+
+@dataclass
+class ACGANConfig(GANConfig):
+    """ACGAN: D's auxiliary classifier head and its loss weight."""
+
+    conditional: bool = True
+    aux_weight: float = 1.0  # weight of the class cross-entropy in D's and G's losses
+
+
+@dataclass
+class BiGANConfig(GANConfig):
+    """BiGAN / ALI: an encoder on G's team, a joint D over (x, z)."""
+
+    nz: int | None = 32  # latent size (E's output size)
+    d_norm: str = "none"  # the x branch of D: no batch norm (D sees two kinds of pairs)
+    dropout: float = 0.2  # dropout in D's joint layers (ALI uses dropout in D)
+
+
+@dataclass
+class AAEConfig(GANConfig):
+    """Adversarial autoencoder: D on the codes, the prior N(0, I)."""
+
+    nz: int | None = 8  # code size
+    lr_ae: float = 1e-3  # learning rate of the reconstruction phase (E and G)
+    d_hidden: int = 128  # hidden units of the MLP discriminator on codes
+    e_norm: str = "batch"  # E's normalisation, "batch" or "none" (codes collapse at small scale)
+
+
+@dataclass
+class VAEConfig(GANConfig):
+    """VAE and VAE-GAN: Gaussian encoder, decoder = G."""
+
+    nz: int | None = 16  # latent size
+    lr_g: float = 1e-3  # G's (and, for the plain VAE, the VAE team's) learning rate
+    kl_weight: float = 1.0  # beta in front of KL(q(z|x) || N(0, I))
+    gamma: float = 1.0  # VAE-GAN: weight of the feature reconstruction in G's loss
+    pixel_weight: float = 0.0  # VAE-GAN: optional pixel reconstruction term in E's and G's loss
+    d_norm: str = "none"  # VAE-GAN: D without batch norm (see the module docstring)
+
+
+# --- networks ------------------------------------------------------------------------------
+
+
+def _image_shape(name: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) != 3 or shape[1] != shape[2]:
+        raise ValueError(f"variant {name!r} needs square images (C, H, H); got item shape {shape}")
+    return shape[0], shape[1]
+
+
+class ACDiscriminator(nn.Module):
+    """DCGAN D with an auxiliary classifier head: x -> realness (B,); `both` adds class logits."""
+
+    def __init__(self, size: int, channels: int, ndf: int, n_classes: int, norm: str = "batch",
+                 sn: bool = False) -> None:
+        super().__init__()
+        self.d = nets.DCGANDiscriminator(size, channels, ndf, norm=norm, sn=sn)
+        feat = self.d.head.in_channels * 16
+        self.classifier = nets.maybe_sn(nn.Linear(feat, n_classes), sn)
+
+    def both(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.d.body(x)  # (B, F, 4, 4)
+        return self.d.head(h).flatten(), self.classifier(h.flatten(1))  # (B,), (B, K)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.both(x)[0]  # the label is not an input of ACGAN's D
+
+
+class ConvEncoder(nn.Module):
+    """image (B, C, size, size) -> (B, out): strided convolutions (a DCGAN D body), then linear."""
+
+    def __init__(self, size: int, channels: int, width: int, out: int, norm: str = "batch") -> None:
+        super().__init__()
+        self.body = nets.DCGANDiscriminator(size, channels, width, norm=norm).body
+        with torch.no_grad():
+            feat = self.body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
+        self.fc = nn.Linear(feat, out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.body(x).flatten(1))  # (B, out)
+
+
+class GaussianEncoder(ConvEncoder):
+    """image -> (mu, logvar), each (B, nz): the VAE's q(z|x)."""
+
+    def __init__(self, size: int, channels: int, width: int, nz: int) -> None:
+        super().__init__(size, channels, width, 2 * nz)
+        self.nz = nz
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+        out = super().forward(x)  # (B, 2 nz)
+        return out[:, : self.nz], out[:, self.nz :]
+
+
+class JointDiscriminator(nn.Module):
+    """BiGAN/ALI D over pairs: (x (B, C, H, W), z (B, nz)) -> logits (B,)."""
+
+    def __init__(self, size: int, channels: int, ndf: int, nz: int, hidden: int = 256,
+                 norm: str = "none", dropout: float = 0.2, sn: bool = False) -> None:
+        super().__init__()
+        self.x_body = nets.DCGANDiscriminator(size, channels, ndf, norm=norm, sn=sn).body
+        with torch.no_grad():
+            feat = self.x_body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
+        self.z_body = nn.Sequential(nets.maybe_sn(nn.Linear(nz, hidden), sn), nn.LeakyReLU(0.2))
+        self.joint = nn.Sequential(
+            nn.Dropout(dropout), nets.maybe_sn(nn.Linear(feat + hidden, hidden), sn),
+            nn.LeakyReLU(0.2), nn.Dropout(dropout), nets.maybe_sn(nn.Linear(hidden, 1), sn))
+        self.nz = nz
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape != (x.shape[0], self.nz):
+            raise ValueError(f"z must have shape ({x.shape[0]}, {self.nz}), got {tuple(z.shape)}")
+        h = torch.cat([self.x_body(x).flatten(1), self.z_body(z)], dim=1)  # (B, F + hidden)
+        return self.joint(h).squeeze(1)  # (B,)
+
+
+def _generator(cfg: GANConfig, size: int, channels: int, nz: int, n_classes: int = 0) -> nn.Module:
+    g = nets.DCGANGenerator(nz, size, channels, cfg.width, n_classes=n_classes)
+    nets.init_dcgan(g)
+    return g
+
+
+def _teams(cfg: GANConfig, g_nets: tuple[str, ...]) -> dict[str, Team]:
+    return {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
+            "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+
+
+# --- conditional GAN with a choice of D conditioning ----------------------------------------
+
+
+def _build_cgan(name: str, cfg: CondGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 64
+    g = _generator(cfg, size, c, nz, n_classes)
+    d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn,
+                                n_classes=n_classes, cond=cfg.cond)
+    nets.init_dcgan(d)  # includes the class embedding e_y: N(0, 0.02)
+    return Game(name, {"G": g, "D": d}, _teams(cfg, ("G",)), adversarial_phases(cfg, True),
+                nz=nz, n_classes=n_classes)
+
+
+# --- ACGAN ---------------------------------------------------------------------------------
+
+
+def _build_acgan(name: str, cfg: ACGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 64
+    g = _generator(cfg, size, c, nz, n_classes)
+    d = ACDiscriminator(size, c, cfg.width, n_classes, norm=cfg.d_norm, sn=cfg.sn)
+    nets.init_dcgan(d)
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        y, yf = ctx.labels, ctx.fake_labels()
+        with torch.no_grad():
+            fake = ctx.nets["G"](ctx.z(), yf)  # (B, C, H, W)
+        real_s, real_c = ctx.nets["D"].both(ctx.real)  # (B,), (B, K)
+        fake_s, fake_c = ctx.nets["D"].both(fake)
+        adv = d_fn(real_s, fake_s)
+        aux = F.cross_entropy(real_c, y) + F.cross_entropy(fake_c, yf)  # -L_C on both
+        return {"loss": adv + cfg.aux_weight * aux, "adv": adv.detach(), "aux": aux.detach(),
+                "real_acc": (real_c.argmax(1) == y).float().mean()}
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        yf = ctx.fake_labels()
+        fake_s, fake_c = ctx.nets["D"].both(ctx.nets["G"](ctx.z(), yf))
+        adv, aux = g_fn(fake_s), F.cross_entropy(fake_c, yf)  # fool D, be classified as yf
+        return {"loss": adv + cfg.aux_weight * aux, "adv": adv.detach(), "aux": aux.detach()}
+
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
+    return Game(name, {"G": g, "D": d}, _teams(cfg, ("G",)), phases, nz=nz, n_classes=n_classes)
+
+
+# --- BiGAN / ALI ---------------------------------------------------------------------------
+
+
+def bigan_pairs(G: nn.Module, E: nn.Module, x: Tensor, z: Tensor
+                ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """D's inputs: the real pair (x, E(x)) and the fake pair (G(z), z)."""
+    return (x, E(x)), (G(z), z)
+
+
+def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 32
+    g = _generator(cfg, size, c, nz)
+    e = ConvEncoder(size, c, cfg.width, nz)
+    d = JointDiscriminator(size, c, cfg.width, nz, norm=cfg.d_norm, dropout=cfg.dropout, sn=cfg.sn)
+    for m in (e, d):
+        nets.init_dcgan(m)
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
+        real_s, fake_s = ctx.d(x, ex), ctx.d(gz, z)  # (B,)
+        return {"loss": d_fn(real_s, fake_s), "real_score": real_s.mean().detach(),
+                "fake_score": fake_s.mean().detach()}
+
+    def ge_phase(ctx: Step) -> dict[str, Tensor]:
+        (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
+        g_adv = g_fn(ctx.d(gz, z))  # G wants (G(z), z) called real
+        e_adv = F.softplus(ctx.d(x, ex)).mean()  # E wants (x, E(x)) called fake: -log(1 - D)
+        return {"loss": g_adv + e_adv, "g_adv": g_adv.detach(), "e_adv": e_adv.detach()}
+
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
+    return Game(name, {"G": g, "E": e, "D": d}, _teams(cfg, ("G", "E")), phases, nz=nz,
+                ema=("G", "E"))
+
+
+# --- adversarial autoencoder ----------------------------------------------------------------
+
+
+def _build_aae(name: str, cfg: AAEConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 8
+    g = _generator(cfg, size, c, nz)
+    e = ConvEncoder(size, c, cfg.width, nz, norm=cfg.e_norm)
+    nets.init_dcgan(e)
+    d = nets.MLPDiscriminator(nz, cfg.d_hidden, 3, sn=cfg.sn)
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+
+    def recon_phase(ctx: Step) -> dict[str, Tensor]:
+        x = ctx.real
+        rec = F.mse_loss(ctx.nets["G"](ctx.nets["E"](x)), x)  # mean over pixels
+        return {"loss": rec}
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            code = ctx.nets["E"](ctx.real)  # (B, nz)
+        prior_s, code_s = ctx.d(ctx.z()), ctx.d(code)  # prior samples are "real"
+        return {"loss": d_fn(prior_s, code_s)}
+
+    def e_phase(ctx: Step) -> dict[str, Tensor]:
+        return {"loss": g_fn(ctx.d(ctx.nets["E"](ctx.real)))}  # E fools D
+
+    teams = {"AE": Team(("E", "G"), lr=cfg.lr_ae, betas=(0.9, 0.999)),
+             "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas),
+             "E": Team(("E",), lr=cfg.lr_g, betas=cfg.betas)}
+    phases = [Phase("AE", "AE", recon_phase), Phase("D", "D", d_phase), Phase("E", "E", e_phase)]
+    return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=())
+
+
+# --- VAE and VAE-GAN ------------------------------------------------------------------------
+
+
+def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
+    """z = mu + exp(logvar / 2) * eps, eps ~ N(0, I) (Kingma & Welling 2014, eq. 10)."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+def kl_standard_normal(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(mu, diag e^logvar) || N(0, I)), summed over dims, batch mean (Kingma & Welling, app. B)."""
+    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(1).mean()
+
+
+def feature_distance(d: nets.DCGANDiscriminator, x: Tensor, x_rec: Tensor) -> Tensor:
+    """L_llike^Dis_l: 0.5 ||f(x) - f(x_rec)||^2 on D's last conv features, batch mean."""
+    f_x, f_r = d.body(x).flatten(1), d.body(x_rec).flatten(1)  # (B, F)
+    return 0.5 * (f_x - f_r).square().sum(1).mean()
+
+
+def _pixel(x: Tensor, x_rec: Tensor) -> Tensor:
+    return 0.5 * (x - x_rec).square().flatten(1).sum(1).mean()  # -log N(x; x_rec, I) + const
+
+
+@torch.no_grad()
+def encode(nets_: dict[str, nn.Module], x: Tensor) -> Tensor:
+    """The code of x under a game's encoder E (the mean for a Gaussian encoder): (B, nz)."""
+    out = nets_["E"](x)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _build_vae(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 16
+    g, e = _generator(cfg, size, c, nz), GaussianEncoder(size, c, cfg.width, nz)
+    nets.init_dcgan(e)
+
+    def vae_phase(ctx: Step) -> dict[str, Tensor]:
+        x = ctx.real
+        mu, logvar = ctx.nets["E"](x)
+        rec = _pixel(x, ctx.nets["G"](reparameterize(mu, logvar)))
+        kl = kl_standard_normal(mu, logvar)
+        return {"loss": rec + cfg.kl_weight * kl, "rec": rec.detach(), "kl": kl.detach()}
+
+    teams = {"VAE": Team(("E", "G"), lr=cfg.lr_g, betas=(0.9, 0.999))}
+    return Game(name, {"G": g, "E": e}, teams, [Phase("VAE", "VAE", vae_phase)], nz=nz, ema=())
+
+
+def _build_vaegan(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 16
+    g, e = _generator(cfg, size, c, nz), GaussianEncoder(size, c, cfg.width, nz)
+    d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn)
+    for m in (e, d):
+        nets.init_dcgan(m)
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+
+    def recon(ctx: Step) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        x = ctx.real
+        mu, logvar = ctx.nets["E"](x)
+        return x, mu, logvar, ctx.nets["G"](reparameterize(mu, logvar))
+
+    def e_phase(ctx: Step) -> dict[str, Tensor]:
+        x, mu, logvar, x_rec = recon(ctx)
+        kl, llike = kl_standard_normal(mu, logvar), feature_distance(ctx.nets["D"], x, x_rec)
+        loss = cfg.kl_weight * kl + llike + cfg.pixel_weight * _pixel(x, x_rec)
+        return {"loss": loss, "kl": kl.detach(), "llike": llike.detach()}
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        x, _, _, x_rec = recon(ctx)
+        llike = feature_distance(ctx.nets["D"], x, x_rec)
+        adv = g_fn(ctx.d(x_rec)) + g_fn(ctx.d(ctx.nets["G"](ctx.z())))  # recon and prior samples
+        loss = cfg.gamma * llike + adv + cfg.pixel_weight * _pixel(x, x_rec)
+        return {"loss": loss, "adv": adv.detach(), "llike": llike.detach()}
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            x, _, _, x_rec = recon(ctx)
+            x_p = ctx.nets["G"](ctx.z())
+        real_s = ctx.d(x)
+        loss = 0.5 * (d_fn(real_s, ctx.d(x_rec)) + d_fn(real_s, ctx.d(x_p)))
+        return {"loss": loss, "real_score": real_s.mean().detach()}
+
+    teams = {"E": Team(("E",), lr=cfg.lr_g, betas=cfg.betas),
+             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas),
+             "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas)}
+    phases = [Phase("E", "E", e_phase), Phase("G", "G", g_phase), Phase("D", "D", d_phase)]
+    return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=())
+
+
+# --- registry ------------------------------------------------------------------------------
+
+register("cgan-concat", Preset("conditional GAN: label embedding in G, one-hot label maps "
+                               "concatenated to D's input", CondGANConfig(cond="concat"),
+                               builder="cgan-cond"), _build_cgan)
+register("cgan-projection", Preset("conditional GAN: label embedding in G, projection D with "
+                                   "a N(0, 0.02) class embedding", CondGANConfig(),
+                                   builder="cgan-cond"), _build_cgan)
+register("acgan", Preset("ACGAN: conditional G, D with an auxiliary classifier head",
+                         ACGANConfig(), builder="acgan"), _build_acgan)
+register("bigan", Preset("BiGAN / ALI: encoder E on G's team, D on (x, z) pairs",
+                         BiGANConfig(), builder="bigan"), _build_bigan)
+register("aae", Preset("adversarial autoencoder: D tells codes E(x) from N(0, I) samples",
+                       AAEConfig(), builder="aae"), _build_aae)
+register("vae", Preset("variational autoencoder (decoder = G), one team, the VAE-GAN baseline",
+                       VAEConfig(), builder="vae"), _build_vae)
+register("vaegan", Preset("VAE-GAN: VAE whose decoder is G, reconstruction in D's features",
+                          VAEConfig(), builder="vaegan"), _build_vaegan)
