@@ -75,6 +75,7 @@ class Team:
     betas: tuple[float, float] = (0.5, 0.999)  # Adam's betas (DCGAN: beta1 = 0.5)
     optimizer: str = "adam"  # "adam", "rmsprop" (WGAN) or "sgd"
     weight_decay: float = 0.0
+    lr_schedule: Callable[[int], float] | None = None  # step -> factor of lr (e.g. linear decay)
 
 
 @dataclass
@@ -337,9 +338,12 @@ class Trainer:
             out = phase.loss(ctx)
         if "loss" not in out:
             raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
-        opt = self.optimizers[phase.team]
+        opt, team = self.optimizers[phase.team], self.game.teams[phase.team]
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
+        if team.lr_schedule is not None:
+            for group in opt.param_groups:
+                group["lr"] = team.lr * team.lr_schedule(self.step)
         opt.step()
         if phase.after is not None:
             phase.after(ctx)

@@ -327,3 +327,4 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 # line per module here.
 from . import collapse as _collapse  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
+from . import translation as _translation  # noqa: E402,F401

@@ -245,3 +245,15 @@ def test_bf16_autocast_step_runs_and_stays_close_to_fp32():
     assert ha[0]["D/loss"] != hb[0]["D/loss"]  # autocast really ran in bf16
     for ra, rb in zip(ha, hb):
         torch.testing.assert_close(ra["D/loss"], rb["D/loss"], rtol=0.03, atol=0.0)
+
+
+def test_team_lr_schedule_sets_the_lr_each_step_uses():
+    game = small()
+    game.teams["G"].lr_schedule = lambda step: 1.0 / (1 + step)
+    t = Trainer(game, RING, cfg(steps=3))
+    seen = []
+    game.phases[1].after = lambda ctx: seen.append(t.optimizers["G"].param_groups[0]["lr"])
+    t.fit()
+    base = game.teams["G"].lr
+    assert seen == [base, base / 2, base / 3]
+    assert t.optimizers["D"].param_groups[0]["lr"] == game.teams["D"].lr  # D has no schedule
