@@ -52,11 +52,25 @@ def stage() -> dict[str, int]:
     return counts
 
 
+def print_times() -> None:
+    """Each executed chapter's wall time under nbval (kernel start included), and the total."""
+    times = {}
+    for nb in sorted(EXECUTED.glob("*.ipynb")):
+        meta = json.loads(nb.read_text()).get("metadata", {}).get("ganlab", {})
+        if "seconds" in meta:
+            times[nb.stem] = meta["seconds"]
+    for name, sec in times.items():
+        print(f"  {name:<28} {sec:6.1f} s")
+    if times:
+        print(f"  {'total':<28} {sum(times.values()):6.1f} s")
+
+
 def build() -> Path:
     """Stage and build; raise CalledProcessError if jupyter-book fails or warns."""
     counts = stage()
     print(f"chapters: {counts['reused']} reused from the nbval run, "
           f"{counts['to_execute']} executed by the build")
+    print_times()
     env = dict(os.environ, GANLAB_STATIC="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     env.setdefault("GANLAB_BUDGET", "cpu")
     env.pop("MPLBACKEND", None)  # the kernel's inline backend captures the figures

@@ -9,7 +9,7 @@ import os
 
 os.environ["GANLAB_STATIC"] = "1"
 os.environ.setdefault("GANLAB_BUDGET", "cpu")
-os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: figures become outputs (the book reuses them)
+os.environ.pop("MPLBACKEND", None)  # inline backend: figures become outputs (the book reuses them)
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny nets: threads only contend on a shared CPU
 
 
@@ -22,6 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny nets: threads only contend
 # again. A failed or partial run writes nothing, and a changed source invalidates the copy.
 
 import hashlib  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402
@@ -41,7 +42,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if not hasattr(item, "test_outputs") or not hasattr(item, "cell"):
         return  # not an nbval cell
-    run = _runs.setdefault(str(item.fspath), {"file": item.parent, "ok": True, "ran": set()})
+    run = _runs.setdefault(str(item.fspath), {"file": item.parent, "ok": True, "ran": set(),
+                                               "start": time.perf_counter()})
+    run["end"] = time.perf_counter()  # wall time from the first cell's set-up to the last cell
     if report.failed or report.skipped:
         run["ok"] = False
     if report.when == "call" and report.passed:
@@ -64,6 +67,7 @@ def pytest_sessionfinish(session, exitstatus):
                     if out.get("output_type") == "execute_result":
                         out["execution_count"] = count
         nb.metadata["mystnb"] = {"execution_mode": "off"}
-        nb.metadata["ganlab"] = {"source_sha256": source_hash(path)}
+        nb.metadata["ganlab"] = {"source_sha256": source_hash(path),
+                                 "seconds": round(run["end"] - run["start"], 1)}
         EXECUTED.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, EXECUTED / Path(path).name)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GANLAB_BUDGET=cpu GANLAB_STATIC=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 PY=.venv/bin/python
-$PY -m ruff check ganlab tests benchmarks scripts
+$PY -m ruff check ganlab tests benchmarks scripts book/build.py notebooks/conftest.py
 $PY -m ganlab.exercises check
 # 1) units, exercises and every chapter through nbval (which keeps the executed chapters);
 # 2) the book, built from those executed chapters, and its browser check.
