@@ -205,7 +205,7 @@ assert after < 0.5 * before
 
 # %%
 scenes = paired.layouts(pick(cpu=384, full=4096), 32, seed=0)
-spade = train("spade", scenes, pick(cpu=150, full=8000), width=pick(cpu=16, full=64),
+spade = train("spade", scenes, pick(cpu=100, full=8000), width=pick(cpu=16, full=64),
               hidden=pick(cpu=16, full=64))
 
 # %% [markdown]
