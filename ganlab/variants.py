@@ -325,6 +325,7 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
+from . import attention as _attention  # noqa: E402,F401
 from . import collapse as _collapse  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401

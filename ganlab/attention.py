@@ -1,0 +1,295 @@
+"""Self-attention (SAGAN) and the pieces of BigGAN, as ganlab variants.
+
+- SAGAN: Zhang et al. 2019, "Self-Attention Generative Adversarial Networks".
+  `SelfAttention` is section 3, eqs. 1-3: f(x) = W_f x, g(x) = W_g x (1x1 convs to
+  C/8 channels), beta_{j,i} = softmax_i(s_ij) with s_ij = f(x_i)^T g(x_j), the output
+  o_j = W_v sum_i beta_{j,i} h(x_i) and y = x + gamma o with the learned gamma
+  starting at 0 (so the block starts as the identity). As in the paper, spectral norm
+  in G and D, hinge loss, TTUR (D 4e-4, G 1e-4, Adam betas (0, 0.9)).
+  Deviation: no max-pooling of keys and values (the paper's code pools them by 2);
+  the attention here sits at 8x8 of a 16x16 image.
+- BigGAN: Brock et al. 2019, "Large Scale GAN Training for High Fidelity Natural
+  Image Synthesis". `ConditionalBatchNorm2d` (section 3: class-conditional BN whose
+  gains and biases are linear in a *shared* class embedding), the hierarchical
+  latent (z split into one chunk per block, each chunk concatenated to the shared
+  embedding), the projection D (Miyato & Koyama 2018, eq. 3), orthogonal
+  regularisation (eq. 3, `regularizers.orthogonal_penalty`, beta 1e-4, the shared
+  embedding excluded as in the authors' code) and the truncation trick (section 3.1:
+  z ~ N(0, I) with every entry of magnitude above a threshold resampled).
+  Deviations: tiny widths, two up-blocks (4 -> 8 -> 16), lr 2e-4 / 5e-5 for D / G
+  replaced by SAGAN's 4e-4 / 1e-4; no EMA of G in the preset (the trainer has one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import losses, nets, regularizers
+from .train import Game, Phase, Step, Team
+from .variants import GANConfig, Preset, register
+
+__all__ = ["SelfAttention", "ConditionalBatchNorm2d", "split_latent", "truncated_normal",
+           "truncate", "SAGANGenerator", "SAGANDiscriminator", "BigGANGenerator",
+           "BigGANDiscriminator", "SAGANConfig", "BigGANConfig"]
+
+
+# --- SAGAN --------------------------------------------------------------------------------
+
+
+class SelfAttention(nn.Module):
+    """SAGAN self-attention: (B, C, H, W) -> (B, C, H, W), y = x + gamma * o (gamma = 0 at init)."""
+
+    def __init__(self, channels: int, sn: bool = True) -> None:
+        super().__init__()
+        k = max(1, channels // 8)
+        self.f = nets.maybe_sn(nn.Conv2d(channels, k, 1, bias=False), sn)  # queries
+        self.g = nets.maybe_sn(nn.Conv2d(channels, k, 1, bias=False), sn)  # keys
+        self.h = nets.maybe_sn(nn.Conv2d(channels, channels, 1, bias=False), sn)  # values
+        self.v = nets.maybe_sn(nn.Conv2d(channels, channels, 1, bias=False), sn)  # W_v
+        self.gamma = nn.Parameter(torch.zeros(()))
+
+    def attention(self, x: Tensor) -> Tensor:
+        """beta (B, N, N), N = H W: row j is where query pixel j looks; rows sum to 1."""
+        q = self.f(x).flatten(2)  # (B, k, N)
+        key = self.g(x).flatten(2)  # (B, k, N)
+        s = q.transpose(1, 2) @ key  # (B, N, N): s[j, i] = f(x_j)^T g(x_i)
+        return s.softmax(dim=-1)  # softmax over the attended pixels i
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, c, hh, ww = x.shape
+        beta = self.attention(x)  # (B, N, N)
+        val = self.h(x).flatten(2)  # (B, C, N)
+        o = (val @ beta.transpose(1, 2)).view(b, c, hh, ww)  # o_j = sum_i beta_ji h(x_i)
+        return x + self.gamma * self.v(o)  # eq. 3
+
+
+class SAGANGenerator(nn.Module):
+    """z (B, nz) -> (B, C, 16, 16): linear to 4x4, ResBlockUp to 8, attention, ResBlockUp to 16."""
+
+    def __init__(self, nz: int, channels: int = 1, width: int = 32, sn: bool = True) -> None:
+        super().__init__()
+        self.nz, self.width = nz, width
+        self.fc = nets.maybe_sn(nn.Linear(nz, 4 * 4 * 2 * width), sn)
+        self.up1 = nets.ResBlockUp(2 * width, width, sn=sn)  # (B, w, 8, 8)
+        self.attn = SelfAttention(width, sn=sn)
+        self.up2 = nets.ResBlockUp(width, width, sn=sn)  # (B, w, 16, 16)
+        self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
+                                 nets.maybe_sn(nn.Conv2d(width, channels, 3, 1, 1), sn), nn.Tanh())
+
+    def forward(self, z: Tensor) -> Tensor:
+        h = self.fc(z).view(z.shape[0], 2 * self.width, 4, 4)  # (B, 2w, 4, 4)
+        return self.out(self.up2(self.attn(self.up1(h))))  # (B, C, 16, 16)
+
+
+class SAGANDiscriminator(nn.Module):
+    """(B, C, 16, 16) [+ labels] -> logits (B,): ResBlockDown to 8, attention, ResBlockDown to 4,
+    sum-pooled features, linear head, projection term when n_classes > 0."""
+
+    def __init__(self, channels: int = 1, width: int = 32, sn: bool = True,
+                 n_classes: int = 0) -> None:
+        super().__init__()
+        self.n_classes = n_classes
+        self.down1 = nets.ResBlockDown(channels, width, sn=sn, first=True)  # (B, w, 8, 8)
+        self.attn = SelfAttention(width, sn=sn)
+        self.down2 = nets.ResBlockDown(width, 2 * width, sn=sn)  # (B, 2w, 4, 4)
+        self.head = nets.maybe_sn(nn.Linear(2 * width, 1), sn)
+        self.embed = nets.maybe_sn(nn.Embedding(n_classes, 2 * width), sn) if n_classes else None
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        h = F.relu(self.down2(self.attn(self.down1(x)))).sum((2, 3))  # (B, 2w)
+        out = self.head(h).squeeze(1)  # (B,)
+        if self.embed is not None:
+            if y is None:
+                raise ValueError(f"this D is conditional on {self.n_classes} classes: pass labels y")
+            out = out + (self.embed(y) * h).sum(1)  # projection <e_y, h>
+        return out
+
+
+# --- BigGAN pieces -------------------------------------------------------------------------
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BN without its own affine, then (1 + gain(c)) * x_hat + bias(c), gain and bias linear in c.
+
+    c (B, cond_dim) is BigGAN's shared class embedding concatenated to a latent chunk.
+    """
+
+    def __init__(self, channels: int, cond_dim: int) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Linear(cond_dim, channels, bias=False)
+        self.bias = nn.Linear(cond_dim, channels, bias=False)
+
+    def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        g = 1.0 + self.gain(c)[:, :, None, None]  # (B, C, 1, 1), centred on 1 as in BigGAN
+        b = self.bias(c)[:, :, None, None]  # (B, C, 1, 1)
+        return self.bn(x) * g + b
+
+
+def split_latent(z: Tensor, chunks: int) -> list[Tensor]:
+    """BigGAN's hierarchical latent: z (B, nz) -> `chunks` equal pieces (B, nz / chunks)."""
+    if z.dim() != 2 or z.shape[1] % chunks:
+        raise ValueError(f"z must be (B, nz) with nz divisible by {chunks}; got {tuple(z.shape)}")
+    return list(z.split(z.shape[1] // chunks, dim=1))
+
+
+class _CondBlockUp(nn.Module):
+    """BigGAN's G block: CBN-ReLU-up-conv-CBN-ReLU-conv plus an upsampled 1x1 skip."""
+
+    def __init__(self, c_in: int, c_out: int, cond_dim: int, sn: bool) -> None:
+        super().__init__()
+        self.bn1, self.bn2 = ConditionalBatchNorm2d(c_in, cond_dim), ConditionalBatchNorm2d(c_out, cond_dim)
+        self.conv1 = nets.maybe_sn(nn.Conv2d(c_in, c_out, 3, 1, 1), sn)
+        self.conv2 = nets.maybe_sn(nn.Conv2d(c_out, c_out, 3, 1, 1), sn)
+        self.skip = nets.maybe_sn(nn.Conv2d(c_in, c_out, 1), sn)
+
+    def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        h = F.interpolate(F.relu(self.bn1(x, c)), scale_factor=2.0, mode="nearest")
+        h = self.conv2(F.relu(self.bn2(self.conv1(h), c)))
+        return h + self.skip(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class BigGANGenerator(nn.Module):
+    """(z (B, nz), y (B,)) -> (B, C, 16, 16). z is split in 3: one chunk feeds the linear layer,
+    one goes with the shared class embedding to each up-block's conditional BNs."""
+
+    chunks = 3
+
+    def __init__(self, nz: int, n_classes: int, channels: int = 1, width: int = 32,
+                 shared_dim: int = 16, sn: bool = True, attention: bool = True) -> None:
+        super().__init__()
+        if nz % self.chunks:
+            raise ValueError(f"BigGAN's nz must be divisible by {self.chunks}, got {nz}")
+        self.nz, self.n_classes, self.width = nz, n_classes, width
+        chunk = nz // self.chunks
+        self.shared = nn.Embedding(n_classes, shared_dim)  # one embedding for every CBN
+        self.fc = nets.maybe_sn(nn.Linear(chunk, 4 * 4 * 2 * width), sn)
+        self.up1 = _CondBlockUp(2 * width, width, shared_dim + chunk, sn)  # (B, w, 8, 8)
+        self.attn = SelfAttention(width, sn=sn) if attention else nn.Identity()
+        self.up2 = _CondBlockUp(width, width, shared_dim + chunk, sn)  # (B, w, 16, 16)
+        self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
+                                 nets.maybe_sn(nn.Conv2d(width, channels, 3, 1, 1), sn), nn.Tanh())
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        z0, z1, z2 = split_latent(z, self.chunks)  # each (B, nz / 3)
+        e = self.shared(y)  # (B, shared_dim)
+        h = self.fc(z0).view(z.shape[0], 2 * self.width, 4, 4)  # (B, 2w, 4, 4)
+        h = self.attn(self.up1(h, torch.cat([e, z1], 1)))  # (B, w, 8, 8)
+        return self.out(self.up2(h, torch.cat([e, z2], 1)))  # (B, C, 16, 16)
+
+
+BigGANDiscriminator = SAGANDiscriminator  # with n_classes > 0: residual D with projection
+
+
+def truncate(z: Tensor, threshold: float, generator: torch.Generator | None = None,
+             max_rounds: int = 1000) -> Tensor:
+    """The truncation trick: a copy of z where every entry with |z| > threshold is redrawn from
+    N(0, 1) until it falls inside; the other entries are left exactly as they were."""
+    if threshold <= 0:
+        raise ValueError(f"threshold must be positive, got {threshold} (use float('inf') for none)")
+    z = z.clone()
+    for _ in range(max_rounds):
+        out = z.abs() > threshold  # entries still outside
+        if not out.any():
+            return z
+        z[out] = torch.randn(int(out.sum()), generator=generator, dtype=z.dtype).to(z.device)
+    raise ValueError(f"truncation at {threshold} did not finish in {max_rounds} rounds: "
+                     f"use a larger threshold")
+
+
+def truncated_normal(n: int, nz: int, threshold: float,
+                     generator: torch.Generator | None = None) -> Tensor:
+    """(n, nz) latents from N(0, I) truncated to [-threshold, threshold] by resampling."""
+    return truncate(torch.randn(n, nz, generator=generator), threshold, generator)
+
+
+# --- the presets ---------------------------------------------------------------------------
+
+
+@dataclass
+class SAGANConfig(GANConfig):
+    """SAGAN: hinge loss, spectral norm in G and D, TTUR."""
+
+    loss: str = "hinge"
+    nz: int | None = 32
+    width: int = 32  # channels of the residual blocks
+    lr_g: float = 1e-4  # TTUR: G slower ...
+    lr_d: float = 4e-4  # ... than D
+    betas: tuple[float, float] = (0.0, 0.9)
+    sn: bool = True  # spectral norm in G and D
+
+
+@dataclass
+class BigGANConfig(SAGANConfig):
+    """BigGAN on a small scale: shared embedding CBN, hierarchical z, projection D, ortho reg."""
+
+    nz: int | None = 48  # divisible by 3 (one chunk per level)
+    conditional: bool = True
+    shared_dim: int = 16  # size of the shared class embedding
+    ortho: float = 1e-4  # orthogonal regularisation beta on G (0: off)
+    attention: bool = True  # a self-attention block at 8x8 in G and D
+
+
+def _teams(cfg: GANConfig) -> dict[str, Team]:
+    return {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas),
+            "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas)}
+
+
+def _hinge_phases(conditional: bool, ortho: float = 0.0) -> list[Phase]:
+    """Hinge D and G phases; with labels, D's fakes share the real batch's labels."""
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        y = (ctx.labels,) if conditional else ()
+        with torch.no_grad():
+            fake = ctx.nets["G"](ctx.z(), *y)  # (B, C, H, W)
+        real_s, fake_s = ctx.d(ctx.real, *y), ctx.d(fake, *y)  # (B,)
+        return {"loss": losses.d_hinge(real_s, fake_s), "real_score": real_s.mean().detach(),
+                "fake_score": fake_s.mean().detach()}
+
+    def g_phase(ctx: Step) -> dict[str, Tensor]:
+        y = (ctx.fake_labels(),) if conditional else ()
+        adv = losses.g_hinge(ctx.d(ctx.nets["G"](ctx.z(), *y), *y))
+        if not ortho:
+            return {"loss": adv}
+        g = ctx.nets["G"]
+        shared = {id(p) for p in getattr(g, "shared", nn.Identity()).parameters()}
+        ws = [p for p in g.parameters() if p.dim() >= 2 and id(p) not in shared]
+        pen = regularizers.orthogonal_penalty(ws, beta=ortho)
+        return {"loss": adv + pen, "adv": adv.detach(), "ortho": pen.detach()}
+
+    return [Phase("D", "D", d_phase), Phase("G", "G", g_phase)]
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 3 or shape[1:] != (16, 16):
+        raise ValueError(f"the SAGAN/BigGAN nets here make 16x16 images (C, 16, 16); got {shape}")
+
+
+def _build_sagan(name: str, cfg: SAGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    _check_shape(shape)
+    g = SAGANGenerator(cfg.nz, shape[0], cfg.width, sn=cfg.sn)
+    d = SAGANDiscriminator(shape[0], cfg.width, sn=cfg.sn)
+    return Game(name, {"G": g, "D": d}, _teams(cfg), _hinge_phases(False), nz=cfg.nz)
+
+
+def _build_biggan(name: str, cfg: BigGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    _check_shape(shape)
+    g = BigGANGenerator(cfg.nz, n_classes, shape[0], cfg.width, cfg.shared_dim, sn=cfg.sn,
+                        attention=cfg.attention)
+    d = BigGANDiscriminator(shape[0], cfg.width, sn=cfg.sn, n_classes=n_classes)
+    with torch.no_grad():  # the projection term starts as small as the rest of the logit
+        w = d.embed.parametrizations.weight.original if cfg.sn else d.embed.weight
+        w.normal_(0.0, 0.02)
+    return Game(name, {"G": g, "D": d}, _teams(cfg), _hinge_phases(True, cfg.ortho),
+                nz=cfg.nz, n_classes=n_classes)
+
+
+register("sagan", Preset("SAGAN: self-attention at 8x8 in G and D, SN, hinge, TTUR 1e-4 / 4e-4",
+                         SAGANConfig(), builder="sagan"), _build_sagan)
+register("biggan", Preset("small BigGAN: shared-embedding CBN, hierarchical z, projection D, "
+                          "orthogonal reg., self-attention", BigGANConfig(), builder="biggan"),
+         _build_biggan)
