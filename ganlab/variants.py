@@ -328,4 +328,5 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 from . import attention as _attention  # noqa: E402,F401
 from . import collapse as _collapse  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
+from . import style as _style  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401

@@ -1,0 +1,649 @@
+"""Growing and styles: Progressive GAN, StyleGAN, StyleGAN2 and alias-free (StyleGAN3) pieces.
+
+Sources, and where this module deviates from them:
+
+- Karras et al. 2018, "Progressive Growing of GANs" (ProGAN): fade-in of a new block,
+  x = (1 - alpha) * upsample(old) + alpha * new (section 3, figure 2); equalised learning rate
+  w_hat = w * c, c = gain / sqrt(fan_in) (section 4.1); pixel norm
+  b = a / sqrt(mean_c a^2 + eps) (eq. in section 4.2); minibatch stddev (section 3, here
+  `ganlab.collapse.minibatch_stddev`). Deviation: D downsamples real images itself (average
+  pooling) instead of the paper's separate blending of the real images.
+- Karras et al. 2019, "A Style-Based Generator Architecture" (StyleGAN): mapping network
+  z -> w (8 layers in the paper, 2 by default here), learned constant input, AdaIN (eq. 1),
+  per-layer noise, style mixing (section 3.1), truncation in W, w' = w_avg + psi (w - w_avg)
+  (section 3.3 / appendix B).
+- Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN" (StyleGAN2):
+  modulated convolution w'_ijk = s_i w_ijk (eq. 1) and demodulation
+  w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps) (eq. 3), run as one grouped convolution
+  (section 2.2); skip-connection G and residual D (section 4.1); path-length regularisation
+  E (||J_w^T y||_2 - a)^2 with y ~ N(0, I / (H W)) (eq. 4); lazy R1 every 16 steps (section 3.1),
+  here `Phase(every=16)` in the one trainer. Deviation: projection minimises pixel MSE (the
+  paper uses LPIPS and a noise regulariser) and optimises one w shared by all layers.
+- Karras et al. 2021, "Alias-Free Generative Adversarial Networks" (StyleGAN3): Fourier-feature
+  input (section 3.2), filtered non-linearity (upsample, leaky ReLU, low-pass, downsample,
+  section 3.2 and figure 4) and EQ-T, the PSNR between G(translated input) and translated
+  G(input) (section 4). Deviation: signals here are periodic and every resampling and
+  translation is ideal (FFT), instead of windowed-sinc FIR filters on a canvas with margins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .collapse import minibatch_stddev
+from .train import Game, Phase, Step
+
+__all__ = ["pixel_norm", "fade_in", "EqualLinear", "EqualConv2d", "ProGenerator",
+           "ProDiscriminator", "progan_schedule", "adain", "AdaINLayer", "NoiseInput",
+           "MappingNetwork", "modulated_conv2d", "ModulatedConv2d", "StyleGenerator",
+           "ResidualDiscriminator", "truncate", "mix_styles", "path_lengths",
+           "path_length_penalty", "project", "fourier_features", "fft_resize", "translate",
+           "filtered_lrelu", "ToyStack", "psnr", "eq_t"]
+
+SQRT2 = math.sqrt(2.0)
+
+
+# --- ProGAN pieces ---------------------------------------------------------------------------
+
+
+def pixel_norm(x: Tensor, eps: float = 1e-8) -> Tensor:
+    """ProGAN's pixel norm: each position's feature vector scaled to unit mean square over C."""
+    return x * (x.square().mean(1, keepdim=True) + eps).rsqrt()  # a / sqrt(mean_c a^2 + eps)
+
+
+def fade_in(old: Tensor, new: Tensor, alpha: float | Tensor) -> Tensor:
+    """(1 - alpha) * old + alpha * new: the ProGAN rule while a new block is blended in."""
+    if old.shape != new.shape:
+        raise ValueError(f"fade_in blends tensors of one shape; got {tuple(old.shape)} and "
+                         f"{tuple(new.shape)} (upsample or downsample the old path first)")
+    return old + alpha * (new - old)
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with equalised learning rate: weights ~ N(0, 1/lr_mul^2), scaled at run time."""
+
+    def __init__(self, d_in: int, d_out: int, bias_init: float = 0.0, lr_mul: float = 1.0,
+                 gain: float = 1.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(d_out, d_in) / lr_mul)
+        self.bias = nn.Parameter(torch.full((d_out,), bias_init / lr_mul))
+        self.scale, self.lr_mul = gain * lr_mul / math.sqrt(d_in), lr_mul  # c = gain / sqrt(fan_in)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+
+
+class EqualConv2d(nn.Module):
+    """Conv with equalised learning rate; `circular` pads periodically (the alias-free toy)."""
+
+    def __init__(self, c_in: int, c_out: int, k: int = 3, bias: bool = True,
+                 circular: bool = False, gain: float = 1.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
+        self.scale, self.pad, self.circular = gain / math.sqrt(c_in * k * k), k // 2, circular
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.circular and self.pad:
+            x = F.pad(x, [self.pad] * 4, mode="circular")
+            return F.conv2d(x, self.weight * self.scale, self.bias)
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
+
+
+def _lrelu(x: Tensor) -> Tensor:
+    return F.leaky_relu(x, 0.2) * SQRT2  # gain sqrt 2 keeps unit variance (He)
+
+
+def _up(x: Tensor) -> Tensor:
+    return F.interpolate(x, scale_factor=2, mode="nearest")  # (B, C, 2H, 2W)
+
+
+def _stages(size: int) -> int:
+    n = int(math.log2(size)) - 1
+    if size < 4 or 2 ** (n + 1) != size:
+        raise ValueError(f"image size must be a power of two >= 4, got {size}")
+    return n  # 4 -> 1 stage, 8 -> 2, 16 -> 3
+
+
+class _ProBlock(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, pn: bool) -> None:
+        super().__init__(EqualConv2d(c_in, c_out), _Act(pn), EqualConv2d(c_out, c_out), _Act(pn))
+
+
+class _Act(nn.Module):
+    def __init__(self, pn: bool) -> None:
+        super().__init__()
+        self.pn = pn
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = _lrelu(x)
+        return pixel_norm(x) if self.pn else x
+
+
+class ProGenerator(nn.Module):
+    """ProGAN G: 4x4 from z, one block per doubling; `stage` and `alpha` (buffers) pick the output.
+
+    At stage s the output is (B, C, 4 * 2^s, 4 * 2^s); while alpha < 1 the last block is faded in.
+    """
+
+    def __init__(self, nz: int, size: int, channels: int = 1, width: int = 32) -> None:
+        super().__init__()
+        n = _stages(size)
+        self.width = width
+        self.first = EqualLinear(nz, width * 16, gain=SQRT2 / 4)  # ProGAN's 4x4 "dense" layer
+        self.first_conv = nn.Sequential(_Act(True), EqualConv2d(width, width), _Act(True))
+        self.blocks = nn.ModuleList(_ProBlock(width, width, True) for _ in range(n - 1))
+        self.to_rgb = nn.ModuleList(EqualConv2d(width, channels, 1) for _ in range(n))
+        self.register_buffer("stage", torch.tensor(n - 1))
+        self.register_buffer("alpha", torch.tensor(1.0))
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = self.first(pixel_norm(z)).view(-1, self.width, 4, 4)  # (B, W, 4, 4)
+        x = self.first_conv(x)
+        s, prev = int(self.stage), x
+        for block in self.blocks[:s]:
+            prev, x = x, block(_up(x))  # (B, W, 2H, 2W)
+        rgb = self.to_rgb[s](x)
+        if s > 0 and float(self.alpha) < 1.0:
+            rgb = fade_in(_up(self.to_rgb[s - 1](prev)), rgb, self.alpha)
+        return rgb
+
+
+class ProDiscriminator(nn.Module):
+    """ProGAN D, the mirror of `ProGenerator`; input of any size >= its stage is average-pooled."""
+
+    def __init__(self, size: int, channels: int = 1, width: int = 32) -> None:
+        super().__init__()
+        n = _stages(size)
+        self.from_rgb = nn.ModuleList(EqualConv2d(channels, width, 1) for _ in range(n))
+        self.blocks = nn.ModuleList(nn.Sequential(_ProBlock(width, width, False), nn.AvgPool2d(2))
+                                    for _ in range(n - 1))
+        self.final_conv = EqualConv2d(width + 1, width)
+        self.fc = nn.Sequential(EqualLinear(width * 16, width), _Act(False), EqualLinear(width, 1))
+        self.register_buffer("stage", torch.tensor(n - 1))
+        self.register_buffer("alpha", torch.tensor(1.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        s = int(self.stage)
+        x = F.adaptive_avg_pool2d(x, 4 * 2 ** s)  # (B, C, R, R) at this stage's resolution
+        h = _lrelu(self.from_rgb[s](x))
+        if s > 0:
+            h = self.blocks[s - 1](h)
+            if float(self.alpha) < 1.0:
+                h = fade_in(_lrelu(self.from_rgb[s - 1](F.avg_pool2d(x, 2))), h, self.alpha)
+        for t in range(s - 2, -1, -1):
+            h = self.blocks[t](h)  # (B, W, 4, 4) at the end
+        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1): one scalar, the same for all
+        h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)  # (B, W + 1, 4, 4)
+        return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
+
+
+def progan_schedule(step: int, phase_steps: int, n_stages: int) -> tuple[int, float]:
+    """(stage, alpha) at `step`: stage 0 for phase_steps, then per stage a fade and a stable phase."""
+    if step < phase_steps:
+        return 0, 1.0
+    k, r = divmod(step - phase_steps, 2 * phase_steps)
+    stage = k + 1
+    if stage >= n_stages:
+        return n_stages - 1, 1.0
+    return stage, min(1.0, r / phase_steps)
+
+
+# --- StyleGAN pieces -------------------------------------------------------------------------
+
+
+def adain(x: Tensor, scale: Tensor, bias: Tensor, eps: float = 1e-5) -> Tensor:
+    """AdaIN(x_i, y) = y_s,i (x_i - mu(x_i)) / sigma(x_i) + y_b,i (StyleGAN eq. 1).
+
+    x (B, C, H, W); scale, bias (B, C). Statistics per sample and channel over H, W.
+    """
+    if scale.shape != x.shape[:2] or bias.shape != x.shape[:2]:
+        raise ValueError(f"scale and bias must be (B, C) = {tuple(x.shape[:2])}; got "
+                         f"{tuple(scale.shape)} and {tuple(bias.shape)}")
+    mu = x.mean((2, 3), keepdim=True)  # (B, C, 1, 1)
+    sigma = (x.var((2, 3), keepdim=True, unbiased=False) + eps).sqrt()
+    return scale[:, :, None, None] * (x - mu) / sigma + bias[:, :, None, None]
+
+
+class AdaINLayer(nn.Module):
+    """A StyleGAN (v1) style block's tail: learned affine A maps w to (y_s, y_b), then AdaIN."""
+
+    def __init__(self, channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.scale = EqualLinear(w_dim, channels, bias_init=1.0)
+        self.bias = EqualLinear(w_dim, channels)
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        return adain(x, self.scale(w), self.bias(w))
+
+
+class NoiseInput(nn.Module):
+    """Per-pixel Gaussian noise times a learned per-channel strength (StyleGAN's B)."""
+
+    def __init__(self, channels: int, size: int) -> None:
+        super().__init__()
+        self.strength = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("const", torch.randn(1, 1, size, size))  # for noise_mode="const"
+
+    def forward(self, x: Tensor, mode: str = "random") -> Tensor:
+        if mode == "none":
+            return x
+        noise = torch.randn_like(x[:, :1]) if mode == "random" else self.const  # (B|1, 1, H, W)
+        return x + self.strength[None, :, None, None] * noise
+
+
+class MappingNetwork(nn.Module):
+    """z -> w: pixel norm, then `layers` equalised linear layers with lr multiplier 0.01."""
+
+    def __init__(self, nz: int, w_dim: int, layers: int = 2, lr_mul: float = 0.01) -> None:
+        super().__init__()
+        dims = [nz] + [w_dim] * layers
+        self.layers = nn.ModuleList(EqualLinear(a, b, lr_mul=lr_mul) for a, b in zip(dims, dims[1:]))
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = pixel_norm(z)  # (B, nz)
+        for layer in self.layers:
+            x = _lrelu(layer(x))
+        return x  # (B, w_dim)
+
+
+def truncate(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
+    """The truncation trick in W: w' = w_avg + psi (w - w_avg)."""
+    return w_avg + psi * (w - w_avg)
+
+
+def mix_styles(ws1: Tensor, ws2: Tensor, crossover: int) -> Tensor:
+    """Per-layer styles (B, L, w_dim): layers < crossover from ws1 (coarse), the rest from ws2."""
+    if ws1.shape != ws2.shape or not 0 <= crossover <= ws1.shape[1]:
+        raise ValueError(f"need two (B, L, w_dim) tensors of one shape and 0 <= crossover <= L; "
+                         f"got {tuple(ws1.shape)}, {tuple(ws2.shape)}, crossover={crossover}")
+    keep = (torch.arange(ws1.shape[1], device=ws1.device) < crossover)[None, :, None]
+    return torch.where(keep, ws1, ws2)
+
+
+# --- StyleGAN2 pieces ------------------------------------------------------------------------
+
+
+def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool = True,
+                     grouped: bool = True, eps: float = 1e-8) -> Tensor:
+    """StyleGAN2's modulated convolution (padding k // 2).
+
+    x (B, I, H, W), weight (O, I, k, k), styles (B, I) -> (B, O, H, W).
+    w'_bijk = s_bi w_ijk (eq. 1); with demodulation w''_bojk = w'_bojk / sqrt(sum_ik w'^2 + eps)
+    (eq. 3). `grouped=True` runs one grouped convolution with a weight per sample (the paper's
+    form); `grouped=False` scales the input by s, convolves with the shared weight and scales the
+    output by the demodulation factors: the same numbers, and much faster on a CPU.
+    """
+    b, c_in, h, wd = x.shape
+    c_out, _, k, _ = weight.shape
+    if styles.shape != (b, c_in) or weight.shape[1] != c_in:
+        raise ValueError(f"expected weight (O, {c_in}, k, k) and styles ({b}, {c_in}); got "
+                         f"{tuple(weight.shape)} and {tuple(styles.shape)}")
+    if not grouped:
+        out = F.conv2d(x * styles[:, :, None, None], weight, padding=k // 2)  # (B, O, H, W)
+        if demodulate:  # sum_ik (s_i w_oik)^2 = (s^2) @ (sum_k w^2)^T
+            d = (styles.square() @ weight.square().sum((2, 3)).T + eps).rsqrt()  # (B, O)
+            out = out * d[:, :, None, None]
+        return out
+    w = weight[None] * styles[:, None, :, None, None]  # (B, O, I, k, k) modulated
+    if demodulate:
+        w = w * (w.square().sum((2, 3, 4), keepdim=True) + eps).rsqrt()  # demodulated
+    out = F.conv2d(x.reshape(1, b * c_in, h, wd), w.reshape(b * c_out, c_in, k, k),
+                   padding=k // 2, groups=b)  # one group per sample
+    return out.reshape(b, c_out, h, wd)
+
+
+class ModulatedConv2d(nn.Module):
+    """A learned affine A: w -> styles (bias 1), then `modulated_conv2d` with equalised weights."""
+
+    def __init__(self, c_in: int, c_out: int, k: int, w_dim: int, demodulate: bool = True) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.affine = EqualLinear(w_dim, c_in, bias_init=1.0)
+        self.scale, self.demodulate = 1.0 / math.sqrt(c_in * k * k), demodulate
+        self.grouped = False  # True: the grouped-conv form (same numbers; faster on some GPUs)
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        s = self.affine(w)  # (B, I)
+        if not self.demodulate:
+            s = s * self.scale  # ToRGB: no demodulation, so keep the equalised scale
+        return modulated_conv2d(x, self.weight, s, self.demodulate, self.grouped)
+
+
+class _StyleLayer(nn.Module):
+    def __init__(self, c_in: int, c_out: int, w_dim: int, size: int, up: bool) -> None:
+        super().__init__()
+        self.conv, self.up = ModulatedConv2d(c_in, c_out, 3, w_dim), up
+        self.noise, self.bias = NoiseInput(c_out, size), nn.Parameter(torch.zeros(c_out))
+
+    def forward(self, x: Tensor, w: Tensor, noise_mode: str) -> Tensor:
+        if self.up:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        x = self.noise(self.conv(x, w), noise_mode)
+        return _lrelu(x + self.bias[None, :, None, None])
+
+
+class _ToRGB(nn.Module):
+    def __init__(self, c_in: int, channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.conv, self.bias = ModulatedConv2d(c_in, channels, 1, w_dim, False), \
+            nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
+class StyleGenerator(nn.Module):
+    """StyleGAN2 G with skip connections: mapping z -> w, constant 4x4 input, modulated convs.
+
+    `num_ws` styles: one per conv layer plus one for the last ToRGB; each ToRGB shares its style
+    with the next block's first conv (as in StyleGAN2). `w_avg` is tracked in training mode.
+    """
+
+    def __init__(self, nz: int, size: int, channels: int = 1, width: int = 32, w_dim: int = 32,
+                 map_layers: int = 2, mix_prob: float = 0.9, w_avg_beta: float = 0.995) -> None:
+        super().__init__()
+        n = _stages(size)
+        self.nz, self.w_dim, self.mix_prob, self.w_avg_beta = nz, w_dim, mix_prob, w_avg_beta
+        self.mapping = MappingNetwork(nz, w_dim, map_layers)
+        self.const = nn.Parameter(torch.randn(1, width, 4, 4))
+        self.layers = nn.ModuleList([_StyleLayer(width, width, w_dim, 4, False)])
+        self.to_rgb = nn.ModuleList([_ToRGB(width, channels, w_dim)])
+        for s in range(1, n):
+            r = 4 * 2 ** s
+            self.layers.extend([_StyleLayer(width, width, w_dim, r, True),
+                                _StyleLayer(width, width, w_dim, r, False)])
+            self.to_rgb.append(_ToRGB(width, channels, w_dim))
+        self.num_ws = len(self.layers) + 1
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+    def map(self, z: Tensor, psi: float = 1.0) -> Tensor:
+        """w = mapping(z) (B, w_dim); tracks w_avg in training mode; truncation when psi != 1."""
+        w = self.mapping(z)
+        if self.training:
+            with torch.no_grad():
+                self.w_avg.lerp_(w.detach().mean(0), 1.0 - self.w_avg_beta)
+        return truncate(w, self.w_avg, psi) if psi != 1.0 else w
+
+    def broadcast(self, w: Tensor) -> Tensor:
+        return w[:, None].expand(-1, self.num_ws, -1)  # (B, num_ws, w_dim)
+
+    def synthesis(self, ws: Tensor, noise_mode: str = "auto") -> Tensor:
+        """Images (B, C, H, W) from per-layer styles ws (B, num_ws, w_dim)."""
+        if ws.dim() != 3 or ws.shape[1] != self.num_ws:
+            raise ValueError(f"ws must be (B, {self.num_ws}, {self.w_dim}); got {tuple(ws.shape)}")
+        if noise_mode == "auto":
+            noise_mode = "random" if self.training else "const"
+        x = self.const.expand(ws.shape[0], -1, -1, -1)  # (B, W, 4, 4)
+        x = self.layers[0](x, ws[:, 0], noise_mode)
+        rgb = self.to_rgb[0](x, ws[:, 1])
+        for i, to_rgb in enumerate(self.to_rgb[1:]):
+            a, b = self.layers[1 + 2 * i], self.layers[2 + 2 * i]
+            x = b(a(x, ws[:, 1 + 2 * i], noise_mode), ws[:, 2 + 2 * i], noise_mode)
+            rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) \
+                + to_rgb(x, ws[:, 3 + 2 * i])  # skip connection
+        return rgb
+
+    def forward(self, z: Tensor, psi: float = 1.0) -> Tensor:
+        ws = self.broadcast(self.map(z, psi))
+        if self.training and self.mix_prob > 0 and torch.rand(()) < self.mix_prob:
+            ws2 = self.broadcast(self.map(torch.randn_like(z), psi))  # style-mixing regulariser
+            ws = mix_styles(ws, ws2, int(torch.randint(1, self.num_ws, ())))
+        return self.synthesis(ws)
+
+
+class _ResBlockD(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = EqualConv2d(c, c), EqualConv2d(c, c)
+        self.skip = EqualConv2d(c, c, 1, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.avg_pool2d(_lrelu(self.conv2(_lrelu(self.conv1(x)))), 2)
+        return (h + self.skip(F.avg_pool2d(x, 2))) / SQRT2  # residual, unit variance
+
+
+class ResidualDiscriminator(nn.Module):
+    """StyleGAN2's residual D: fromRGB, residual blocks to 4x4, minibatch stddev, two dense."""
+
+    def __init__(self, size: int, channels: int = 1, width: int = 32) -> None:
+        super().__init__()
+        n = _stages(size)
+        self.from_rgb = EqualConv2d(channels, width, 1)
+        self.blocks = nn.Sequential(*[_ResBlockD(width) for _ in range(n - 1)])
+        self.final_conv = EqualConv2d(width + 1, width)
+        self.fc = nn.Sequential(EqualLinear(width * 16, width), _Act(False), EqualLinear(width, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.blocks(_lrelu(self.from_rgb(x)))  # (B, W, 4, 4)
+        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1)
+        h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)
+        return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
+
+
+def path_lengths(G: StyleGenerator, ws: Tensor, y: Tensor | None = None) -> Tensor:
+    """||J_w^T y||_2 per sample, y ~ N(0, I) / sqrt(H W) (StyleGAN2 eq. 4), with the graph kept.
+
+    ws (B, num_ws, w_dim) must require grad or come from the mapping network; the norm is over
+    w_dim and averaged over layers as in the official code. Noise is held constant.
+    """
+    img = G.synthesis(ws, noise_mode="const")  # (B, C, H, W)
+    if y is None:
+        y = torch.randn_like(img) / math.sqrt(img.shape[2] * img.shape[3])
+    (g,) = torch.autograd.grad((img * y).sum(), ws, create_graph=True)  # (B, L, w_dim)
+    return g.square().sum(2).mean(1).sqrt()  # (B,)
+
+
+def path_length_penalty(lengths: Tensor, pl_mean: Tensor, decay: float = 0.01
+                        ) -> tuple[Tensor, Tensor]:
+    """(E (||J^T y|| - a)^2, new a): a is the running mean of the lengths (decay 0.01)."""
+    a = pl_mean.lerp(lengths.detach().mean(), decay)
+    return (lengths - a).square().mean(), a
+
+
+def project(G: StyleGenerator, target: Tensor, steps: int = 200, lr: float = 0.05
+            ) -> tuple[Tensor, list[float]]:
+    """Find w (1, w_dim) with G.synthesis(w) close to target (1, C, H, W): Adam on pixel MSE from w_avg."""
+    if target.dim() != 4 or target.shape[0] != 1:
+        raise ValueError(f"target must be one image (1, C, H, W); got {tuple(target.shape)}")
+    G.eval().requires_grad_(False)
+    w = G.w_avg.detach().clone()[None].requires_grad_(True)  # (1, w_dim)
+    opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
+    history = []
+    for _ in range(steps):
+        loss = (G.synthesis(G.broadcast(w), noise_mode="const") - target).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    G.requires_grad_(True)
+    return w.detach(), history
+
+
+# --- alias-free (StyleGAN3) pieces ------------------------------------------------------------
+
+
+def fourier_features(freqs: Tensor, phases: Tensor, size: int, shift: tuple[float, float] = (0.0, 0.0)
+                     ) -> Tensor:
+    """sin(2 pi (f . (p - t)) + phi) on a periodic size x size grid -> (1, F, size, size).
+
+    freqs (F, 2) in cycles per canvas (|f| < size / 2 keeps them below Nyquist), phases (F,),
+    shift t in pixels (x, y): a continuous translation of the input.
+    """
+    if freqs.abs().max() >= size / 2:
+        raise ValueError(f"frequencies must be below Nyquist, |f| < {size / 2}; got {freqs.abs().max()}")
+    p = (torch.arange(size, dtype=freqs.dtype) - torch.tensor(shift, dtype=freqs.dtype)[:, None]) / size
+    arg = freqs[:, 0, None, None] * p[0][None, None, :] + freqs[:, 1, None, None] * p[1][None, :, None]
+    return torch.sin(2 * math.pi * arg + phases[:, None, None])[None]  # (1, F, H, W)
+
+
+def _band_index(n: int, m: int, device) -> Tensor:
+    h = m // 2
+    return torch.cat([torch.arange(0, h), torch.arange(n - h + 1, n)]).to(device)  # no Nyquist bin
+
+
+def fft_resize(x: Tensor, size: int) -> Tensor:
+    """Ideal (band-limited, periodic) resampling of (..., n, n) to (..., size, size).
+
+    Upsampling zero-pads the spectrum; downsampling keeps only |k| < size / 2 (an ideal low-pass).
+    The Nyquist bin is dropped, so the result is the band-limited part of x.
+    """
+    n = x.shape[-1]
+    m = min(n, size)
+    X = torch.fft.fft2(x, norm="forward")  # amplitudes independent of n
+    src, dst = _band_index(n, m, x.device), _band_index(size, m, x.device)
+    Y = X.new_zeros(*x.shape[:-2], size, size)
+    Y[..., dst[:, None], dst[None, :]] = X[..., src[:, None], src[None, :]]
+    return torch.fft.ifft2(Y, norm="forward").real
+
+
+def translate(x: Tensor, shift: tuple[float, float]) -> Tensor:
+    """Translate a periodic band-limited (..., n, n) image by (dx, dy) pixels (FFT phase shift)."""
+    n = x.shape[-1]
+    k = torch.fft.fftfreq(n, device=x.device, dtype=x.dtype)  # cycles per pixel
+    ramp = torch.exp(-2j * math.pi * (k[None, :] * shift[0] + k[:, None] * shift[1]))  # (n, n)
+    if n % 2 == 0:  # the Nyquist bin has no well-defined shift: drop it
+        ramp[n // 2, :] = 0
+        ramp[:, n // 2] = 0
+    return torch.fft.ifft2(torch.fft.fft2(x) * ramp).real
+
+
+def filtered_lrelu(x: Tensor, up: int = 2, slope: float = 0.2) -> Tensor:
+    """The alias-free non-linearity: upsample `up` x, leaky ReLU, ideal low-pass, downsample."""
+    n = x.shape[-1]
+    h = F.leaky_relu(fft_resize(x, n * up), slope) * SQRT2  # new harmonics live at the high rate
+    return fft_resize(h, n)  # low-pass to the original band, then back to n x n
+
+
+class ToyStack(nn.Module):
+    """Fourier-feature input, `depth` circular 3x3 convs, a 1x1 output: one set of weights, two
+    non-linearities (`filtered=False`: pointwise leaky ReLU as in StyleGAN2; True: alias-free)."""
+
+    def __init__(self, n_freq: int = 16, size: int = 16, width: int = 16, depth: int = 4,
+                 bandlimit: int = 5, seed: int = 0) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.size, self.filtered = size, False
+        f = torch.randint(-bandlimit, bandlimit + 1, (n_freq, 2), generator=g)  # whole cycles: periodic
+        self.register_buffer("freqs", f.float())
+        self.register_buffer("phases", torch.rand(n_freq, generator=g) * 2 * math.pi)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            dims = [n_freq] + [width] * depth
+            self.convs = nn.ModuleList(EqualConv2d(a, b, 3, circular=True) for a, b in zip(dims, dims[1:]))
+            self.out = EqualConv2d(width, 1, 1)
+
+    def input(self, shift: tuple[float, float] = (0.0, 0.0)) -> Tensor:
+        return fourier_features(self.freqs, self.phases, self.size, shift)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for conv in self.convs:
+            x = filtered_lrelu(conv(x)) if self.filtered else _lrelu(conv(x))
+        return self.out(x)  # (B, 1, size, size)
+
+
+def psnr(x: Tensor, ref: Tensor) -> float:
+    """10 log10(peak^2 / MSE) in dB, peak = max(ref) - min(ref)."""
+    mse = (x - ref).square().mean()
+    return float(10 * torch.log10((ref.max() - ref.min()).square() / mse))
+
+
+@torch.no_grad()
+def eq_t(net: ToyStack, shifts: list[tuple[float, float]]) -> float:
+    """EQ-T: mean PSNR between net(translated input) and translate(net(input)) over shifts."""
+    y0 = net(net.input())
+    return sum(psnr(net(net.input(t)), translate(y0, t)) for t in shifts) / len(shifts)
+
+
+# --- variants: progan and stylegan2, run by the one trainer ---------------------------------
+
+from . import variants  # noqa: E402  (variants imports this module at its end)
+
+
+@dataclass
+class ProGANConfig(variants.GANConfig):
+    """ProGAN on images: equalised lr, pixel norm, minibatch stddev, fade-in schedule."""
+
+    phase_steps: int = 100  # steps per stable phase and per fade-in phase
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    betas: tuple[float, float] = (0.0, 0.99)
+    width: int = 32
+
+
+def _build_progan(name: str, cfg: ProGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    nz = cfg.nz or 32
+    G, D = ProGenerator(nz, shape[1], shape[0], cfg.width), ProDiscriminator(shape[1], shape[0], cfg.width)
+    n = _stages(shape[1])
+    phases = variants.adversarial_phases(cfg, False)
+    first = phases[0].loss
+
+    def scheduled(ctx: Step) -> dict[str, Tensor]:
+        stage, alpha = progan_schedule(ctx.step, cfg.phase_steps, n)
+        for net in (ctx.nets["G"], ctx.nets["D"]):
+            net.stage.fill_(stage)
+            net.alpha.fill_(alpha)
+        return {**first(ctx), "alpha": torch.tensor(alpha), "stage": torch.tensor(float(stage))}
+
+    phases[0] = Phase(phases[0].name, phases[0].team, scheduled, repeats=phases[0].repeats)
+    for net in (G, D):
+        net.stage.fill_(0)
+
+    def generate(nets, z, labels):  # samples at full size: lower stages are shown upsampled
+        x = nets["G"](z)  # (B, C, R, R) at the current stage
+        return F.interpolate(x, size=shape[1], mode="nearest").clamp(-1, 1)  # display range
+
+    return Game(name, {"G": G, "D": D}, variants._teams(cfg), phases, nz=nz, generate=generate)
+
+
+@dataclass
+class StyleGAN2Config(variants.GANConfig):
+    """StyleGAN2: mapping net, modulated convs, residual D, lazy R1 and path-length phases."""
+
+    w_dim: int = 32  # size of w
+    map_layers: int = 2  # mapping-network depth (8 in the paper)
+    mix_prob: float = 0.9  # style-mixing probability
+    pl_weight: float = 2.0  # path-length weight (0: off)
+    pl_every: int = 4  # lazy path-length interval
+    r1: float = 1.0  # R1 gamma
+    r1_every: int = 16  # lazy R1 interval
+    lr_g: float = 2e-3
+    lr_d: float = 2e-3
+    betas: tuple[float, float] = (0.0, 0.99)
+    width: int = 32
+
+
+def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_classes: int) -> Game:
+    nz = cfg.nz or 32
+    G = StyleGenerator(nz, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers, cfg.mix_prob)
+    D = ResidualDiscriminator(shape[1], shape[0], cfg.width)
+    phases = variants.adversarial_phases(cfg, False)  # D, lazy R1 (Phase.every), G
+    state = {"pl_mean": torch.zeros(())}
+
+    def pl_phase(ctx: Step) -> dict[str, Tensor]:
+        g = ctx.nets["G"]
+        ws = g.broadcast(g.map(ctx.z(max(2, ctx.batch // 2))))
+        lengths = path_lengths(g, ws)
+        pen, state["pl_mean"] = path_length_penalty(lengths, state["pl_mean"].to(lengths.device))
+        return {"loss": cfg.pl_weight * pen * ctx.lazy_scale, "pl_mean": state["pl_mean"]}
+
+    if cfg.pl_weight:
+        phases.append(Phase("PL", "G", pl_phase, every=cfg.pl_every))
+    def generate(nets, z, labels):  # G has no tanh (as in the paper): clamp to the display range
+        return nets["G"](z).clamp(-1, 1)
+
+    return Game(name, {"G": G, "D": D}, variants._teams(cfg), phases, nz=nz, state=state,
+                generate=generate)
+
+
+variants.register("progan", variants.Preset(
+    "Progressive GAN: grow 4x4 upwards with fade-in, equalised lr, pixel norm, minibatch stddev",
+    ProGANConfig(), builder="progan"), _build_progan)
+variants.register("stylegan2", variants.Preset(
+    "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
+    "path-length regularisation", StyleGAN2Config(), builder="stylegan2"), _build_stylegan2)
