@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .collapse import minibatch_stddev
+from . import collapse  # module, not name: collapse and style are both imported by variants
 from .train import Game, Phase, Step
 
 __all__ = ["pixel_norm", "fade_in", "EqualLinear", "EqualConv2d", "ProGenerator",
@@ -178,7 +178,7 @@ class ProDiscriminator(nn.Module):
                 h = fade_in(_lrelu(self.from_rgb[s - 1](F.avg_pool2d(x, 2))), h, self.alpha)
         for t in range(s - 2, -1, -1):
             h = self.blocks[t](h)  # (B, W, 4, 4) at the end
-        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1): one scalar, the same for all
+        std = collapse.minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1): one scalar, the same for all
         h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)  # (B, W + 1, 4, 4)
         return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
 
@@ -421,7 +421,7 @@ class ResidualDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.blocks(_lrelu(self.from_rgb(x)))  # (B, W, 4, 4)
-        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1)
+        std = collapse.minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1)
         h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)
         return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
 
@@ -647,3 +647,36 @@ variants.register("progan", variants.Preset(
 variants.register("stylegan2", variants.Preset(
     "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
     "path-length regularisation", StyleGAN2Config(), builder="stylegan2"), _build_stylegan2)
+
+
+# --- the generator that ships ------------------------------------------------------------------
+
+PRETRAINED = {"variant": "stylegan2", "shape": [1, 16, 16], "width": 16, "w_dim": 32}
+PRETRAINED_FILE = "stylegan2_faces16.pt"
+
+
+def pretrained_game() -> Game:
+    """The game whose generator ships (see scripts/train_style_generator.py)."""
+    return variants.build(PRETRAINED["variant"], tuple(PRETRAINED["shape"]), width=PRETRAINED["width"],
+                          w_dim=PRETRAINED["w_dim"])
+
+
+def load_pretrained_faces() -> StyleGenerator:
+    """The shipped StyleGAN2 generator of 16x16 grey faces (EMA weights, eval mode, on CPU)."""
+    from .features import weights_path
+
+    path = weights_path(PRETRAINED_FILE)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; run scripts/train_style_generator.py")
+    g = pretrained_game().nets["G"]
+    g.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return g.eval()
+
+
+def pretrained_record() -> dict:
+    """How the shipped generator was trained (steps, seconds, bytes, FID), from its JSON."""
+    import json
+
+    from .features import weights_path
+
+    return json.loads(weights_path(PRETRAINED_FILE.replace(".pt", ".json")).read_text())

@@ -222,23 +222,30 @@ print(f"psi 1 -> 0: precision {precs[-1]:.2f} -> {precs[0]:.2f}, recall {recs[-1
 # %% [markdown]
 # With a live notebook, the sliders below redraw at once: `psi` truncates eight samples,
 # `crossover` sets how many styles (from the coarsest) come from the first latent of each
-# mixed pair. Without a front end (nbval, the book) the figure is drawn once at the defaults.
+# mixed pair. They drive the generator that ships with ganlab
+# (`style.load_pretrained_faces()`, trained longer by `scripts/train_style_generator.py`;
+# its record is printed below), so they respond without training anything. Without a front
+# end (nbval, the book) the figure is drawn once at the defaults.
 
 # %%
-zw = torch.randn(16, sg.nz, generator=torch.Generator().manual_seed(11))
+G_shipped = style.load_pretrained_faces()
+print("shipped generator:", {k: v for k, v in style.pretrained_record().items()
+                             if k in ("steps", "seconds", "bytes", "fid_faces_net")})
+zw = torch.randn(16, G_shipped.nz, generator=torch.Generator().manual_seed(11))
 
 
 def draw_styles(fig, psi, crossover):
+    G = G_shipped
     with torch.no_grad():
-        w1, w2 = Gs.map(zw[:8], psi=psi), Gs.map(zw[8:], psi=psi)
-        mixed = Gs.synthesis(style.mix_styles(Gs.broadcast(w1), Gs.broadcast(w2), int(crossover)))
-        rows = torch.cat([Gs.synthesis(Gs.broadcast(w1)), mixed, Gs.synthesis(Gs.broadcast(w2))])
-    viz.show_images(rows, nrow=8, ax=fig.add_subplot(111),
+        w1, w2 = G.map(zw[:8], psi=psi), G.map(zw[8:], psi=psi)
+        mixed = G.synthesis(style.mix_styles(G.broadcast(w1), G.broadcast(w2), int(crossover)))
+        rows = torch.cat([G.synthesis(G.broadcast(w1)), mixed, G.synthesis(G.broadcast(w2))])
+    viz.show_images(rows.clamp(-1, 1), nrow=8, ax=fig.add_subplot(111),
                     title=f"psi={psi:.2f}; middle row: {int(crossover)} coarse styles from the top row")
 
 
 slider_plot(draw_styles, {"psi": Slider(0.0, 1.0, 0.05, 0.7, "psi"),
-                          "crossover": Slider(0, Gs.num_ws, 1, 3, "crossover")}, figsize=(8, 3.5))
+                          "crossover": Slider(0, G_shipped.num_ws, 1, 3, "crossover")}, figsize=(8, 3.5))
 
 # %% [markdown]
 # ## 5. Projection of a held-out face into W

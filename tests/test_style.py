@@ -190,3 +190,25 @@ def test_generate_gives_full_size_images_in_range(name):
     game = variants.build(name, (1, 16, 16), width=8)
     x = sample_game(game, game.nets, 4, torch.device("cpu"))
     assert x.shape == (4, 1, 16, 16) and x.abs().max() <= 1
+
+
+def test_shipped_generator_loads_and_beats_an_untrained_one():
+    import json
+
+    from ganlab import data, metrics
+    from ganlab.features import load_faces_net, weights_path
+
+    record = json.loads(weights_path(style.PRETRAINED_FILE.replace(".pt", ".json")).read_text())
+    assert record["bytes"] < 5_000_000  # "a few MB at most"
+    shipped, untrained = style.load_pretrained_faces(), style.pretrained_game().nets["G"].eval()
+    z = torch.randn(300, shipped.nz, generator=torch.Generator().manual_seed(2))
+    net = load_faces_net()
+    real = net.features(data.faces(32, "train").x)
+
+    def fid(g):
+        with torch.no_grad():
+            x = g(z).clamp(-1, 1)
+        assert x.shape == (300, 1, 16, 16) and torch.isfinite(x).all()
+        return metrics.fid(real, net.features(F.interpolate(x, size=32, mode="bilinear")))
+
+    assert fid(shipped) < 0.5 * fid(untrained)
