@@ -297,6 +297,7 @@ class Trainer:
         self._stop_requested = False
         self._last: dict[str, Tensor] = {}
         self._frozen_for: str | None = None
+        self._net_params = {n: list(m.parameters()) for n, m in game.nets.items()}
         self._views = {t: {n: (self._ddp.get(n, m) if n in team.nets else m)
                            for n, m in game.nets.items()} for t, team in game.teams.items()}
 
@@ -320,14 +321,17 @@ class Trainer:
         """The team's nets (DDP-wrapped when distributed) and the others, frozen and raw."""
         if self._frozen_for != team:  # only the team's parameters collect gradients
             members = self.game.teams[team].nets
-            for name, m in self.game.nets.items():
-                m.requires_grad_(name in members)
+            for name, params in self._net_params.items():  # flat lists: no module-tree walk
+                flag = name in members
+                for p in params:
+                    p.requires_grad = flag
             self._frozen_for = team
         return self._views[team]
 
     def _unfreeze(self) -> None:
-        for m in self.game.nets.values():
-            m.requires_grad_(True)
+        for params in self._net_params.values():
+            for p in params:
+                p.requires_grad = True
         self._frozen_for = None
 
     def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
