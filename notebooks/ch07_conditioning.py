@@ -34,7 +34,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.linear_model import LogisticRegression
 
-from ganlab import data, inference, variants, viz
+from ganlab import data, inference, metrics, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import load_digits_net
 from ganlab.metrics.fid import fid
@@ -258,11 +258,7 @@ assert m_err < 1.5 and (std > 0.2).all() and (std < 2.0).all()
 # that of real digits, and the FID in the judge's features.
 
 # %%
-def hf_energy(x):
-    """Mean squared 3x3 Laplacian of images x (B, 1, H, W): high-frequency energy."""
-    lap = (4 * x[:, :, 1:-1, 1:-1] - x[:, :, :-2, 1:-1] - x[:, :, 2:, 1:-1]
-           - x[:, :, 1:-1, :-2] - x[:, :, 1:-1, 2:])
-    return lap.square().mean().item()
+hf_energy = metrics.high_frequency_energy  # mean squared 3x3 Laplacian
 
 
 vae_steps = pick(cpu=150, full=8000)

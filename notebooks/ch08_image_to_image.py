@@ -29,7 +29,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from ganlab import paired, translation, variants, viz
+from ganlab import metrics, paired, translation, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import load_digits_net
 from ganlab.train import Trainer
@@ -95,10 +95,7 @@ outs["mean photo"] = mean_img.expand_as(target)
 outs["grey input"] = edges.expand_as(target)  # the input copied to R, G and B
 
 
-def high_freq(x):
-    """Mean squared response to a Laplacian filter: how much fine detail an image has."""
-    k = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]).expand(x.shape[1], 1, 3, 3)
-    return torch.nn.functional.conv2d(x, k, groups=x.shape[1]).square().mean().item()
+high_freq = metrics.high_frequency_energy  # mean squared 3x3 Laplacian
 
 
 for k, y in outs.items():

@@ -327,3 +327,20 @@ def test_stacked_mode_metrics_with_oracle_classifier():
     assert m["modes"] == 3
     q = np.array([0.5, 0.25, 0.25])
     assert_close(t(m["kl"]), t((q * np.log(q * 1000)).sum()), rtol=1e-12, atol=0)
+
+
+def test_high_frequency_energy_closed_forms():
+    from ganlab.metrics import high_frequency_energy
+
+    assert high_frequency_energy(torch.full((2, 1, 8, 8), 0.3)) == 0.0  # constant: no detail
+    ramp = torch.linspace(-1, 1, 8).expand(1, 3, 8, 8).contiguous()  # linear: Laplacian 0
+    assert abs(high_frequency_energy(ramp)) < 1e-12
+    i, j = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
+    checker = ((i + j) % 2 * 2 - 1).float()[None, None]  # +-1: Laplacian is -+8 everywhere
+    torch.testing.assert_close(high_frequency_energy(checker), 64.0)
+    x = torch.randn(3, 2, 6, 7, dtype=torch.float64)  # against the stencil written out
+    lap = (x[..., :-2, 1:-1] + x[..., 2:, 1:-1] + x[..., 1:-1, :-2] + x[..., 1:-1, 2:]
+           - 4 * x[..., 1:-1, 1:-1])
+    torch.testing.assert_close(high_frequency_energy(x), lap.square().mean().item())
+    with pytest.raises(ValueError, match="H, W >= 3"):
+        high_frequency_energy(torch.zeros(1, 1, 2, 5))

@@ -18,13 +18,15 @@ from .kid import kid
 from .modes import mode_metrics, stacked_mode_metrics
 from .perceptual import perceptual_distance, perceptual_path_length
 from .prdc import density_coverage, prdc, precision_recall
+from .sharpness import high_frequency_energy
 from .two_sample import classifier_two_sample_test
 
 __all__ = [
     "fid", "feature_stats", "frechet_distance", "kid", "inception_score",
     "precision_recall", "density_coverage", "prdc", "mode_metrics", "stacked_mode_metrics",
     "w1_1d", "w1_exact", "mmd2", "histogram_divergences", "classifier_two_sample_test",
-    "perceptual_distance", "perceptual_path_length", "Metric", "REGISTRY", "evaluate",
+    "perceptual_distance", "perceptual_path_length", "high_frequency_energy",
+    "Metric", "REGISTRY", "evaluate",
 ]
 
 
