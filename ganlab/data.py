@@ -23,6 +23,11 @@ Sources
 - Photos and textures: scikit-image ``data`` (astronaut, coffee, chelsea, rocket;
   grass, gravel, brick).
 - MNIST IDX files: the format described at http://yann.lecun.com/exdb/mnist/ .
+- Wine table: scikit-learn ``load_wine`` (178 wines, 13 measurements, 3 cultivars, UCI),
+  with magnesium replaced by a derived discrete column (its terciles) for chapter 12.
+- Time series (sines with random amplitude, frequency and phase; stationary AR(1)) and
+  sounds (tones, linear chirps, Karplus-Strong plucked strings, Karplus & Strong 1983,
+  "Digital Synthesis of Plucked-String and Drum Timbres") are generated here, seeded.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ __all__ = [
     "ArrayDataset", "digits", "stacked_digits", "faces", "non_faces",
     "PHOTOS", "TEXTURES", "photo", "texture",
     "ImageFolder", "IMAGE_EXTENSIONS", "read_idx", "mnist_idx",
+    "Table", "wine_table", "sines", "ar1", "SeriesSampler", "SINES", "AR1",
+    "SOUND_KINDS", "karplus_strong", "sounds",
     "DATASETS", "load",
 ]
 
@@ -451,6 +458,176 @@ def mnist_idx(images_path: str | os.PathLike, labels_path: str | os.PathLike | N
     return ArrayDataset(x, y)
 
 
+# ------------------------------------------------------ tables, time series and sounds
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays have no bool ==
+class Table:
+    """A small table in numpy: discrete columns hold category codes 0..k-1 (as floats)."""
+
+    x: np.ndarray  # (N, d) float64
+    columns: tuple[str, ...]  # d column names
+    categories: dict[int, int]  # column index -> number of categories, for discrete columns
+    label: int  # index of the column a classifier predicts (a discrete column)
+
+    def __post_init__(self) -> None:
+        if self.x.ndim != 2 or self.x.shape[1] != len(self.columns):
+            raise ValueError(f"expected x (N, {len(self.columns)}) for columns {self.columns}, "
+                             f"got shape {self.x.shape}")
+        if self.label not in self.categories:
+            raise ValueError(f"the label column {self.label} must be discrete; discrete "
+                             f"columns: {sorted(self.categories)}")
+
+    def rows(self, idx: np.ndarray) -> Table:
+        """The same table restricted to rows idx."""
+        return Table(self.x[idx], self.columns, self.categories, self.label)
+
+    @property
+    def features(self) -> np.ndarray:
+        """Every column but the label: (N, d - 1)."""
+        return np.delete(self.x, self.label, axis=1)
+
+    @property
+    def y(self) -> np.ndarray:
+        """The label column as int64 codes: (N,)."""
+        return self.x[:, self.label].astype(np.int64)
+
+
+def wine_table(split: str = "all", seed: int = 0) -> Table:
+    """scikit-learn's wine data (178 rows) as a mixed table: 12 continuous, 2 discrete columns.
+
+    The 13 measurements are kept except magnesium, which is replaced by a *derived*
+    discrete column, magnesium_level (0, 1, 2: the terciles over all 178 wines), so that
+    the table has a categorical column besides the label. The label, cultivar (0, 1, 2),
+    is the last column. Splits are stratified 80/20 on the cultivar, as `digits`.
+    """
+    from sklearn.datasets import load_wine
+
+    w = load_wine()
+    names = list(w.feature_names)
+    mg = names.index("magnesium")
+    cuts = np.quantile(w.data[:, mg], [1 / 3, 2 / 3])
+    level = np.searchsorted(cuts, w.data[:, mg], side="right").astype(np.float64)  # 0, 1, 2
+    cont = np.delete(w.data, mg, axis=1)  # (178, 12)
+    x = np.column_stack([cont, level, w.target.astype(np.float64)])  # (178, 14)
+    columns = tuple(n for n in names if n != "magnesium") + ("magnesium_level", "cultivar")
+    table = Table(x, columns, {12: 3, 13: 3}, label=13)
+    return table.rows(_split_indices(w.target, split, seed))
+
+
+def sines(n: int, length: int = 24, channels: int = 1, noise: float = 0.0,
+          generator: torch.Generator | None = None) -> Tensor:
+    """Random sine waves x_t = a sin(2 pi f t + phi) + noise e_t, t = 0..length-1: (n, length, channels).
+
+    Per series and channel: amplitude a ~ U(0.3, 1), frequency f ~ U(0.02, 0.12) cycles per
+    step (periods of about 8 to 50 steps), phase phi ~ U(0, 2 pi); e_t ~ N(0, 1). With
+    noise 0 every value lies in [-1, 1].
+    """
+    _check_n(n)
+    if length < 2 or channels < 1:
+        raise ValueError(f"need length >= 2 and channels >= 1, got {length}, {channels}")
+    amp = 0.3 + 0.7 * torch.rand(n, 1, channels, generator=generator)
+    freq = 0.02 + 0.1 * torch.rand(n, 1, channels, generator=generator)
+    phase = 2 * math.pi * torch.rand(n, 1, channels, generator=generator)
+    t = torch.arange(length, dtype=torch.float32)[None, :, None]  # (1, length, 1)
+    x = amp * torch.sin(2 * math.pi * freq * t + phase)  # (n, length, channels)
+    return x + noise * torch.randn(x.shape, generator=generator) if noise else x
+
+
+def ar1(n: int, length: int = 24, phi: float = 0.8, std: float = 0.5,
+        generator: torch.Generator | None = None) -> Tensor:
+    """Stationary AR(1) series x_t = phi x_{t-1} + sigma e_t, e_t ~ N(0, 1): (n, length, 1).
+
+    sigma = std sqrt(1 - phi^2) and x_0 ~ N(0, std^2), so every x_t has variance std^2
+    and corr(x_t, x_{t+k}) = phi^k.
+    """
+    _check_n(n)
+    if not -1 < phi < 1:
+        raise ValueError(f"a stationary AR(1) needs |phi| < 1, got {phi}")
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    e = torch.randn(n, length, generator=generator)  # (n, length)
+    sigma = std * math.sqrt(1 - phi * phi)
+    x = torch.empty(n, length)
+    x[:, 0] = std * e[:, 0]
+    for t in range(1, length):
+        x[:, t] = phi * x[:, t - 1] + sigma * e[:, t]
+    return x[:, :, None]  # (n, length, 1)
+
+
+@dataclass(frozen=True)
+class SeriesSampler:
+    """A named distribution of time series: `.sample(n, generator)` -> (n, length, channels)."""
+
+    name: str  # registry name, e.g. "sines"
+    fn: Callable[..., Tensor]  # fn(n, length=..., generator=...) -> (n, length, channels)
+    length: int = 24  # steps per series
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.fn(n, length=self.length, generator=generator)  # (n, length, channels)
+
+
+SINES = SeriesSampler("sines", sines)
+AR1 = SeriesSampler("ar1", ar1)
+SOUND_KINDS = ("tone", "chirp", "pluck")
+
+
+def karplus_strong(f0: float, length: int, rate: int, decay: float = 0.996,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """A plucked string (Karplus & Strong 1983): (length,) float64.
+
+    A delay line of N = round(rate / f0) samples starts as white noise in [-1, 1] and
+    feeds back through a two-tap average: y[n] = decay (y[n - N] + y[n - N - 1]) / 2
+    (y[-1] = 0). Filled one period at a time: each block reads only the previous one.
+    """
+    period = int(round(rate / f0))
+    if not 2 <= period < length:
+        raise ValueError(f"f0 = {f0} Hz at {rate} Hz gives a period of {period} samples; "
+                         f"need 2 <= period < length ({length})")
+    rng = rng or np.random.default_rng(0)
+    y = np.zeros(length + period)
+    y[:period] = rng.uniform(-1, 1, period)
+    prev = np.concatenate([[0.0], y[:period - 1]])  # y[n - N - 1] for the first block
+    for start in range(period, length, period):
+        y[start:start + period] = decay * 0.5 * (y[start - period:start] + prev)
+        prev = y[start - 1:start + period - 1]
+    return y[:length]
+
+
+def _sound(kind: str, length: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(length) / rate  # seconds
+    if kind == "tone":
+        f0 = np.exp(rng.uniform(np.log(150), np.log(1000)))
+        return np.sin(2 * np.pi * f0 * t + rng.uniform(0, 2 * np.pi))
+    if kind == "chirp":  # linear sweep f0 -> f1 over the clip: phase 2 pi (f0 t + (f1 - f0) t^2 / 2T)
+        f0, f1 = rng.uniform(150, 1000, 2)
+        dur = length / rate
+        return np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * dur)))
+    f0 = np.exp(rng.uniform(np.log(110), np.log(440)))
+    y = karplus_strong(f0, length, rate, rng=rng)
+    return y / np.abs(y).max()
+
+
+def sounds(n: int = 512, length: int = 2048, rate: int = 8000,
+           kinds: Sequence[str] = SOUND_KINDS, seed: int = 0) -> ArrayDataset:
+    """n synthetic clips x (n, 1, length) in [-1, 1], y = index of the kind in `kinds`.
+
+    Kinds (cycled, so each has n / len(kinds) clips): "tone", a sine of 150-1000 Hz
+    (log-uniform) with a random phase; "chirp", a linear sweep between two frequencies in
+    150-1000 Hz; "pluck", a Karplus-Strong string of 110-440 Hz. Each clip's peak
+    amplitude is drawn from U(0.5, 0.9).
+    """
+    _check_n(n)
+    bad = [k for k in kinds if k not in SOUND_KINDS]
+    if bad or not kinds:
+        raise ValueError(f"kinds must be a non-empty subset of {SOUND_KINDS}, got {tuple(kinds)}")
+    if length < 64 or rate < 2000:
+        raise ValueError(f"need length >= 64 samples and rate >= 2000 Hz, got {length}, {rate}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % len(kinds)
+    x = np.stack([_sound(kinds[k], length, rate, rng) * rng.uniform(0.5, 0.9) for k in y])
+    return ArrayDataset(torch.from_numpy(x).float()[:, None], torch.from_numpy(y))
+
+
 # ------------------------------------------------------------------------ registry
 
 DATASETS: dict[str, str] = {
@@ -464,14 +641,18 @@ DATASETS: dict[str, str] = {
     "stacked_digits": "10,000 images of 3 digits as RGB channels, 1,000 modes, labels 0-999",
     "faces": "100 grey LFW face crops (scikit-image lfw_subset), 1x32x32 by default",
     "non_faces": "100 grey LFW background crops, 1x32x32 by default",
+    "sines": "random sine waves, 24 steps, 1 channel, amplitude 0.3-1 (time series, SeriesSampler)",
+    "ar1": "stationary AR(1) series, phi 0.8, std 0.5, 24 steps (time series, SeriesSampler)",
+    "sounds": "512 synthetic 8 kHz clips of 2048 samples: tones, chirps, plucked strings",
     "<folder>": "any path to a folder of .png/.jpg/.jpeg/.bmp images (size 32, 3 channels)",
     "<file>-idx3-ubyte[.gz]": "an MNIST IDX images file (labels read from the matching "
                               "-labels-idx1-ubyte file when it sits beside it)",
 }
 
-_TOYS: dict[str, Callable[[], Mixture | Sampler]] = {
+_TOYS: dict[str, Callable[[], Mixture | Sampler | SeriesSampler]] = {
     "ring": ring, "grid": grid, "two_gaussians_1d": two_gaussians_1d,
     "swiss_roll": lambda: SWISS_ROLL, "two_moons": lambda: TWO_MOONS,
+    "sines": lambda: SINES, "ar1": lambda: AR1,
 }
 _IDX_IMAGES = re.compile(r"idx3-ubyte(\.gz)?$")
 
@@ -490,10 +671,12 @@ def _labels_beside(images: Path) -> Path | None:
 
 
 def load(name_or_path: str | os.PathLike, size: int | None = None,
-         channels: int | None = None, strict: bool = False) -> Dataset | Mixture | Sampler:
+         channels: int | None = None,
+         strict: bool = False) -> Dataset | Mixture | Sampler | SeriesSampler:
     """A dataset by registry name (see DATASETS), folder path, or IDX file path.
 
-    Toys return a Mixture or Sampler (size and channels are ignored); embedded image sets
+    Toys return a Mixture, Sampler or SeriesSampler (size and channels are ignored);
+    "sounds" returns an ArrayDataset of clips (1, length); embedded image sets
     return an ArrayDataset; a directory returns an ImageFolder (size 32, channels 3 unless
     given). Registry names win over a same-named folder: write "./digits" for the folder.
     With ``strict`` a folder's images must already have the size and channels asked for
@@ -508,6 +691,9 @@ def load(name_or_path: str | os.PathLike, size: int | None = None,
     if name == "stacked_digits":
         _check_channels(name, channels, 3)
         return stacked_digits(size=size or 16)
+    if name == "sounds":
+        _check_channels(name, channels, 1)
+        return sounds()
     if name in ("faces", "non_faces"):
         _check_channels(name, channels, 1)
         return (faces if name == "faces" else non_faces)(size or 32)

@@ -326,7 +326,15 @@ BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
 from . import attention as _attention  # noqa: E402,F401
+from . import audio as _audio  # noqa: E402,F401
 from . import collapse as _collapse  # noqa: E402,F401
+from . import energy as _energy  # noqa: E402,F401
+from . import flowgan as _flowgan  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
 from . import style as _style  # noqa: E402,F401
+from . import superres as _superres  # noqa: E402,F401
+from . import tabular as _tabular  # noqa: E402,F401
+from . import timeseries as _timeseries  # noqa: E402,F401
+from . import transgan as _transgan  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401
+from . import vqgan as _vqgan  # noqa: E402,F401

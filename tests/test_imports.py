@@ -11,7 +11,8 @@ import sys
 import pytest
 
 FAMILIES = ["collapse", "style", "attention", "inference", "translation", "singan", "augment",
-            "variants", "cli"]
+            "superres", "vqgan", "transgan", "tabular", "timeseries", "audio",
+            "variants", "cli", "flowgan", "energy", "rejection", "detect"]
 
 
 @pytest.mark.parametrize("module", FAMILIES)

@@ -18,14 +18,17 @@ from .kid import kid
 from .modes import mode_metrics, stacked_mode_metrics
 from .perceptual import perceptual_distance, perceptual_path_length
 from .prdc import density_coverage, prdc, precision_recall
+from .psnr import psnr
 from .sharpness import high_frequency_energy
+from .spectral import log_spectral_distance, power_spectrum
 from .two_sample import classifier_two_sample_test
 
 __all__ = [
     "fid", "feature_stats", "frechet_distance", "kid", "inception_score",
     "precision_recall", "density_coverage", "prdc", "mode_metrics", "stacked_mode_metrics",
     "w1_1d", "w1_exact", "mmd2", "histogram_divergences", "classifier_two_sample_test",
-    "perceptual_distance", "perceptual_path_length", "high_frequency_energy",
+    "perceptual_distance", "perceptual_path_length", "high_frequency_energy", "psnr",
+    "power_spectrum", "log_spectral_distance",
     "Metric", "REGISTRY", "evaluate",
 ]
 
