@@ -9,6 +9,15 @@ exponential moving average of chosen weights, optional bf16 autocast on CUDA,
 checkpoints that resume bit for bit, NaN detection, logs, plots and
 DistributedDataParallel under `torchrun`.
 
+Speed levers, each a `TrainConfig` switch that every variant gets (measured in
+benchmarks/throughput.py): `channels_last` memory format, `fused_optimizer`,
+`compile` (torch.compile of every net, in place, so state_dict keys do not change)
+and `cuda_graphs` (CUDA only). Compiled graphs cannot be differentiated twice
+(torch: "aot_autograd does not currently support double backward"), so under
+`compile` a phase whose loss differentiates a gradient (gradient penalty, R1, path
+length) is detected on its first run, rewound (RNG, data position, buffers, game
+state) and run eagerly from then on; the other phases stay compiled.
+
 Sources: Heusel et al. 2017 (TTUR); Karras et al. 2018 (EMA of G, "Progressive
 Growing of GANs", appendix A.1); Karras et al. 2020 (lazy regularisation,
 "Analyzing and Improving the Image Quality of StyleGAN", section 3.1).
@@ -28,6 +37,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +148,10 @@ class TrainConfig:
     sample_every: int = 0  # sample grid every N steps; 0: only at the end
     progress: bool = True  # tqdm progress bar
     check_finite_every: int = 1  # check losses for NaN/inf every N steps
+    channels_last: bool = False  # nets and image batches in torch.channels_last memory format
+    fused_optimizer: bool = False  # fused Adam kernels where the device has them, else foreach
+    compile: bool = False  # torch.compile every net (phases that double-backward run eagerly)
+    cuda_graphs: bool = False  # CUDA graphs (torch.compile mode reduce-overhead); CUDA only
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "ckpt_every", "log_every", "check_finite_every"):
@@ -165,9 +179,9 @@ class _Batches:
     """Real batches as a pure function of (seed, batch index); each rank keeps its slice."""
 
     def __init__(self, data: Any, batch: int, seed: int, device: torch.device,
-                 rank: int = 0, world: int = 1) -> None:
+                 rank: int = 0, world: int = 1, channels_last: bool = False) -> None:
         self.data, self.batch, self.seed, self.device = data, batch, seed, device
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.channels_last = rank, world, channels_last
         self.index = 0  # batches drawn so far (saved in checkpoints)
         self.sampler = hasattr(data, "sample")
         if not self.sampler:
@@ -196,7 +210,7 @@ class _Batches:
             g = torch.Generator().manual_seed(_mix(self.seed, k, 3))
             x = self.data.sample(self.batch * self.world, generator=g)
             x = x[self.rank * self.batch : (self.rank + 1) * self.batch]
-            return x.to(self.device, non_blocking=True), None
+            return self._put(x), None
         idx = self._indices(k)
         if self.arrays is not None:
             x, y = self.arrays[0][idx], self.arrays[1][idx]
@@ -205,7 +219,13 @@ class _Batches:
             x = torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
             y = torch.as_tensor([int(it[1]) if isinstance(it, (tuple, list)) else -1 for it in items])
         y = None if (y < 0).all() else y.to(self.device, non_blocking=True)
-        return x.to(self.device, non_blocking=True), y
+        return self._put(x), y
+
+    def _put(self, x: Tensor) -> Tensor:
+        x = x.to(self.device, non_blocking=True)
+        if self.channels_last and x.dim() == 4:  # (B, C, H, W) stored as (B, H, W, C)
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
 
 
 # --- one step's view of the game --------------------------------------------------------------
@@ -238,6 +258,10 @@ class Step:
         """Latents z ~ N(0, I): (n, nz), from the trainer's latent generator."""
         return self._trainer.latent(n or self.batch)
 
+    def optimizer(self, team: str) -> torch.optim.Optimizer:
+        """`team`'s optimiser, to read (the unrolled GAN's look-ahead starts from its Adam moments)."""
+        return self._trainer.optimizers[team]
+
     def fake_labels(self, n: int | None = None) -> Tensor:
         """Uniform random class labels for a conditional generator: (n,)."""
         return self._trainer.random_labels(n or self.batch)
@@ -256,13 +280,25 @@ class Step:
 # --- the trainer -----------------------------------------------------------------------------
 
 
-def _make_optimizer(team: Team, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+def _fast_kwargs(optimizer: str, device: torch.device) -> dict[str, bool]:
+    """fused=True for Adam on devices with fused kernels (cuda, cpu, ...), else foreach=True."""
+    from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+
+    if optimizer == "adam" and device.type in _get_fused_kernels_supported_devices():
+        return {"fused": True}
+    return {"foreach": True}  # RMSprop has no fused kernel; one launch per op over all tensors
+
+
+def _make_optimizer(team: Team, params: list[nn.Parameter],
+                    fast: dict[str, bool] | None = None) -> torch.optim.Optimizer:
+    kw = fast or {}
     if team.optimizer == "adam":
-        return torch.optim.Adam(params, lr=team.lr, betas=team.betas, weight_decay=team.weight_decay)
+        return torch.optim.Adam(params, lr=team.lr, betas=team.betas, weight_decay=team.weight_decay,
+                                **kw)
     if team.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=team.lr, weight_decay=team.weight_decay)
+        return torch.optim.RMSprop(params, lr=team.lr, weight_decay=team.weight_decay, **kw)
     if team.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=team.lr, weight_decay=team.weight_decay)
+        return torch.optim.SGD(params, lr=team.lr, weight_decay=team.weight_decay, **kw)
     raise ValueError(f"optimizer must be 'adam', 'rmsprop' or 'sgd', got {team.optimizer!r}")
 
 
@@ -278,21 +314,33 @@ class Trainer:
         self.game, self.data = game, data
         torch.manual_seed(_mix(cfg.seed, 2))  # penalties' interpolation, augmentation, dropout
         self.device = resolve_device(cfg.device)
+        if cfg.cuda_graphs and self.device.type != "cuda":
+            raise ValueError(f"cuda_graphs needs a CUDA device, but this run's device is "
+                             f"{self.device}: drop --cuda-graphs (or use --compile) off a GPU")
         self.rank, self.world = _dist_info()
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.out = Path(cfg.out) if cfg.out else None
-        for m in game.nets.values():
-            m.to(self.device)
+        for m in game.nets.values():  # channels_last applies to 4-D weights only
+            m.to(self.device, memory_format=torch.channels_last) if cfg.channels_last \
+                else m.to(self.device)
         self._ddp = self._wrap_ddp()
         self._params = {t: [p for n in team.nets for p in game.nets[n].parameters()]
                         for t, team in game.teams.items()}
-        self.optimizers = {t: _make_optimizer(team, self._params[t])
+        self.optimizers = {t: _make_optimizer(team, self._params[t], _fast_kwargs(
+                               team.optimizer, self.device) if cfg.fused_optimizer else None)
                            for t, team in game.teams.items()}
         self.ema = {n: copy.deepcopy(game.nets[n]).eval().requires_grad_(False)
                     for n in game.ema} if cfg.ema_decay > 0 else {}
+        self._compiled = cfg.compile or cfg.cuda_graphs
+        if self._compiled:  # in place, after the EMA copies: state_dict keys stay the same
+            for m in game.nets.values():
+                m.compile(mode="reduce-overhead" if cfg.cuda_graphs else None)
+        self._probed: set[int] = set()  # id of phases whose graph was checked (compile)
+        self._eager: set[int] = set()  # id of phases that differentiate a gradient (compile)
         self._latent_gen = torch.Generator(self.device).manual_seed(_mix(cfg.seed, 1))
-        self._batches = _Batches(data, cfg.batch, cfg.seed, self.device, self.rank, self.world)
+        self._batches = _Batches(data, cfg.batch, cfg.seed, self.device, self.rank, self.world,
+                                 cfg.channels_last)
         self._fixed_z = torch.randn(64, game.nz, generator=torch.Generator().manual_seed(cfg.seed))
         self._stop_requested = False
         self._last: dict[str, Tensor] = {}
@@ -334,17 +382,59 @@ class Trainer:
                 p.requires_grad = True
         self._frozen_for = None
 
-    def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
-        nets = self._phase_nets(phase.team)
-        ctx = Step(self, nets, phase)
+    def _losses(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
+        """The phase's loss dict (and its ctx); under compile, the first run of a phase that
+        differentiates a gradient is rewound and the phase runs eagerly from then on."""
+        ctx = Step(self, self._phase_nets(phase.team), phase)
         amp = self.cfg.amp and self.device.type in ("cuda", "cpu")
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+        probe = self._compiled and id(phase) not in self._probed
+        saved = self._snapshot() if probe else None
+        if self.cfg.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()  # this phase's graphs start afresh
+        with _eager_if(id(phase) in self._eager), \
+                torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
             out = phase.loss(ctx)
         if "loss" not in out:
             raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
+        if probe:
+            self._probed.add(id(phase))
+            if _differentiates_a_gradient(out["loss"]):
+                del out
+                self._restore(saved)
+                self._eager.add(id(phase))
+                return self._losses(phase)
+        return ctx, out
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        """What a phase's forward pass may change: RNG, data position, buffers, game state."""
+        cuda = torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None
+        bufs = [b.detach().clone() for m in self.game.nets.values() for b in m.buffers()]
+        state = {k: v.detach().clone() for k, v in self.game.state.items()}
+        return (torch.get_rng_state(), cuda, self._latent_gen.get_state(), self._batches.index,
+                bufs, state)
+
+    @torch.no_grad()
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        rng, cuda, latent, self._batches.index, bufs, state = saved
+        torch.set_rng_state(rng)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        self._latent_gen.set_state(latent)
+        for b, v in zip([b for m in self.game.nets.values() for b in m.buffers()], bufs):
+            b.copy_(v)
+        self.game.state.update(state)
+
+    def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
+        ctx, out = self._losses(phase)
         opt, team = self.optimizers[phase.team], self.game.teams[phase.team]
         opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
+        try:
+            out["loss"].backward()
+        except RuntimeError as e:  # a phase that double-backwards only after its first run
+            if "double backward" not in str(e):
+                raise
+            raise RuntimeError(f"phase {phase.name!r} differentiates a compiled net's gradient, "
+                               f"which torch.compile cannot do: train without --compile") from e
         if team.lr_schedule is not None:
             for group in opt.param_groups:
                 group["lr"] = team.lr * team.lr_schedule(self.step)
@@ -572,6 +662,25 @@ class Trainer:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return {n: DDP(m, device_ids=ids, broadcast_buffers=False)
                 for n, m in self.game.nets.items() if any(p.requires_grad for p in m.parameters())}
+
+
+def _eager_if(flag: bool):
+    """A context in which torch.compile'd code runs eagerly (when flag), else nothing."""
+    return torch.compiler.set_stance("force_eager") if flag else nullcontext()
+
+
+def _differentiates_a_gradient(loss: Tensor) -> bool:
+    """Whether backward through `loss` would differentiate a compiled backward (double backward)."""
+    seen, todo = set(), [loss.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if type(fn).__name__ == "CompiledFunctionBackwardBackward":
+            return True
+        todo.extend(f for f, _ in fn.next_functions)
+    return False
 
 
 def _replace(cfg: TrainConfig, **kw: Any) -> TrainConfig:
