@@ -24,9 +24,9 @@ The fixes, each a pure function or a phase that the variants below combine:
   ||E f(x) - E f(G(z))||_2^2 with f D's last hidden layer.
 - unrolled GAN (Metz et al. 2017, eqs. 3-4): G's loss is taken against
   D after k differentiable updates of D's parameters (torch.func.functional_call
-  with create_graph=True), so G's gradient sees how D would answer. Deviation:
-  the k updates are Adam steps from fresh moments (the paper's code copies the
-  optimiser's running moments); D itself is updated by its own phase as usual.
+  with create_graph=True), so G's gradient sees how D would answer. The k updates
+  continue D's Adam from its current moments (as the paper's code does) on one
+  minibatch; D itself is then updated by its own phase as usual.
 - WGAN-GP (Gulrajani et al. 2017) via `ganlab.regularizers.gradient_penalty`.
 
 Every phase's loss is the sum over trials of each trial's mean loss (see
@@ -49,7 +49,7 @@ from .variants import GANConfig, Preset, register
 
 __all__ = ["pack", "minibatch_stddev", "minibatch_features", "feature_matching",
            "MinibatchDiscrimination", "CollapseGenerator", "CollapseDiscriminator",
-           "CollapseConfig", "collapse_phases", "trial_samples", "METHODS"]
+           "CollapseConfig", "collapse_phases", "trial_samples", "linear_decay", "METHODS"]
 
 
 # --- the fixes as pure functions ------------------------------------------------------------
@@ -182,27 +182,39 @@ class CollapseConfig(GANConfig):
     mbdisc: int = 0  # minibatch discrimination kernels (0: off)
     feature_matching: bool = False  # G matches D's mean last-hidden features
     unroll: int = 0  # unrolled GAN: D steps G looks ahead through (0: off)
+    decay_steps: int = 0  # > 0: both learning rates decay linearly to 0 over this many steps
 
 
-def _unrolled_params(ctx: Step, cfg: CollapseConfig, d_fn) -> dict[str, Tensor]:
-    """D's parameters after cfg.unroll differentiable Adam steps (fresh moments) on D's loss."""
-    d_net, g_net, t = ctx.nets["D"], ctx.nets["G"], cfg.trials
-    params = {k: p.detach().requires_grad_(True) for k, p in d_net.named_parameters()}
-    m = {k: torch.zeros_like(p) for k, p in params.items()}
-    v = {k: torch.zeros_like(p) for k, p in params.items()}
-    b1, b2 = cfg.betas
-    for i in range(1, cfg.unroll + 1):
-        fake = g_net(ctx.z())  # (T*B, d), keeps the graph to G
+def _unrolled_params(ctx: Step, cfg: CollapseConfig, d_fn, fake: Tensor) -> dict[str, Tensor]:
+    """D's parameters after cfg.unroll differentiable Adam steps on D's loss (Metz et al. eq. 3).
+
+    The look-ahead continues D's own Adam: it starts from the optimiser's moments and step
+    count (as the paper's code does) and uses its lr and betas. Every look-ahead step scores
+    the same real batch and the same `fake` (T*B, d), which keeps its graph to G: the
+    surrogate loss f_K(theta_G, theta_D) on one minibatch.
+    """
+    d_net, t = ctx.nets["D"], cfg.trials
+    opt = ctx.optimizer("D")
+    group = opt.param_groups[0]
+    lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+    params, m, v, n0 = {}, {}, {}, 0
+    for k, p in d_net.named_parameters():
+        state = opt.state.get(p, {})
+        params[k] = p.detach().requires_grad_(True)
+        m[k] = state["exp_avg"].detach().clone() if state else torch.zeros_like(p)
+        v[k] = state["exp_avg_sq"].detach().clone() if state else torch.zeros_like(p)
+        n0 = int(state["step"]) if state else 0
+    for i in range(n0 + 1, n0 + cfg.unroll + 1):
         real_s = functional_call(d_net, params, (ctx.real,))
         fake_s = functional_call(d_net, params, (fake,))
-        loss = t * d_fn(real_s, fake_s)
-        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        grads = torch.autograd.grad(t * d_fn(real_s, fake_s), list(params.values()), create_graph=True)
         new = {}
         for (k, p), g in zip(params.items(), grads):
             m[k] = b1 * m[k] + (1 - b1) * g
             v[k] = b2 * v[k] + (1 - b2) * g.square()
             m_hat, v_hat = m[k] / (1 - b1**i), v[k] / (1 - b2**i)
-            new[k] = p - cfg.lr_d * m_hat / (v_hat + 1e-16).sqrt()  # eps inside: differentiable at 0
+            # 1e-30 inside the root: sqrt stays differentiable where a moment is exactly 0
+            new[k] = p - lr * m_hat / ((v_hat + 1e-30).sqrt() + eps)
         params = new
     return params
 
@@ -233,11 +245,21 @@ def collapse_phases(cfg: CollapseConfig) -> list[Phase]:
                 real_f = d_net.features(ctx.real)  # (T, B', F)
             return {"loss": feature_matching(real_f, d_net.features(fake)).sum()}
         if cfg.unroll:
-            params = _unrolled_params(ctx, cfg, d_fn)
+            params = _unrolled_params(ctx, cfg, d_fn, fake)
             return {"loss": t * g_fn(functional_call(d_net, params, (fake,)))}
         return {"loss": t * g_fn(ctx.d(fake))}
 
     return [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
+
+
+@dataclass(frozen=True)
+class linear_decay:  # noqa: N801 (used like a function: linear_decay(n)(step))
+    """lr factor 1 - step / steps, 0 from `steps` on (a picklable `Team.lr_schedule`)."""
+
+    steps: int
+
+    def __call__(self, step: int) -> float:
+        return max(0.0, 1.0 - step / self.steps)
 
 
 def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -249,8 +271,11 @@ def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_cl
     g = CollapseGenerator(cfg.trials, nz, shape[0], cfg.g_width, cfg.g_depth)
     d = CollapseDiscriminator(cfg.trials, shape[0], cfg.width, cfg.depth, cfg.pieces, cfg.pack,
                               cfg.mbstd, cfg.mbdisc)
-    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    if cfg.decay_steps < 0:
+        raise ValueError(f"decay_steps must be >= 0 (0: constant learning rates), got {cfg.decay_steps}")
+    sched = linear_decay(cfg.decay_steps) if cfg.decay_steps else None
+    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=sched),
+             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=sched)}
     return Game(name, {"G": g, "D": d}, teams, collapse_phases(cfg), nz=nz)
 
 

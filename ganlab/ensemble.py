@@ -88,7 +88,9 @@ def maxout(x: Tensor, pieces: int) -> Tensor:
     """Maxout over groups of `pieces` consecutive units: (..., C*pieces) -> (..., C)."""
     if x.shape[-1] % pieces:
         raise ValueError(f"maxout: {x.shape[-1]} units do not split into groups of {pieces}")
-    return x.unflatten(-1, (x.shape[-1] // pieces, pieces)).amax(-1)
+    # max, not amax: max's backward scatters through the argmax indices, while amax's compares
+    # with the output and divides among ties, about 3x slower here
+    return x.unflatten(-1, (x.shape[-1] // pieces, pieces)).max(-1).values
 
 
 @torch.no_grad()

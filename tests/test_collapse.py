@@ -1,5 +1,8 @@
 """The mode-collapse fixes against hand computations, and every collapse variant trains."""
 
+import copy
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -98,3 +101,73 @@ def _ctx(tr, phase):
     from ganlab.train import Step
 
     return Step(tr, tr._phase_nets(phase.team), phase)
+
+
+def _lookahead_setup(trials=2, unroll=3):
+    """A float64 maxout D with Adam moments from two real steps, a real batch and a fake batch."""
+    torch.manual_seed(3)
+    d = collapse.CollapseDiscriminator(trials, 2, width=6, depth=2, pieces=3).double()
+    opt = torch.optim.Adam(d.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    real = data.ring().sample(8 * trials).double()
+    fake = torch.randn(8 * trials, 2, dtype=torch.float64)
+    d_fn = collapse.losses.LOSSES["nonsaturating"][0]
+    for _ in range(2):
+        opt.zero_grad()
+        (trials * d_fn(d(real), d(fake))).backward()
+        opt.step()
+    ctx = SimpleNamespace(nets={"D": d}, real=real, optimizer=lambda team: opt)
+    cfg = collapse.CollapseConfig(trials=trials, unroll=unroll)
+    return d, opt, real, fake, d_fn, ctx, cfg
+
+
+def test_unrolled_lookahead_equals_torch_adam_steps():
+    d, opt, real, fake, d_fn, ctx, cfg = _lookahead_setup()
+    params = collapse._unrolled_params(ctx, cfg, d_fn, fake)
+    d2 = copy.deepcopy(d)
+    opt2 = torch.optim.Adam(d2.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    opt2.load_state_dict(opt.state_dict())
+    for _ in range(cfg.unroll):  # the same k steps, taken by torch's Adam on a copy of D
+        opt2.zero_grad()
+        (cfg.trials * d_fn(d2(real), d2(fake))).backward()
+        opt2.step()
+    for k, p in d2.named_parameters():
+        torch.testing.assert_close(params[k], p.detach(), rtol=1e-9, atol=1e-12)
+    for k, p in d.named_parameters():  # D itself is untouched by the look-ahead
+        assert not torch.equal(params[k], p)
+
+
+def test_unrolled_gradient_matches_finite_differences():
+    d, opt, real, fake, d_fn, ctx, cfg = _lookahead_setup(unroll=2)
+    g_fn = collapse.losses.LOSSES["nonsaturating"][1]
+    shift = torch.zeros(2, dtype=torch.float64, requires_grad=True)  # a 2-parameter "generator"
+
+    def surrogate(s):
+        x = fake + s
+        return cfg.trials * g_fn(collapse.functional_call(d, collapse._unrolled_params(ctx, cfg, d_fn, x),
+                                                          (x,)))
+
+    (grad,) = torch.autograd.grad(surrogate(shift), shift)
+    h, fd = 1e-6, torch.zeros(2, dtype=torch.float64)
+    for i in range(2):
+        e = torch.zeros(2, dtype=torch.float64)
+        e[i] = h
+        fd[i] = (surrogate(e).detach() - surrogate(-e).detach()) / (2 * h)
+    torch.testing.assert_close(grad, fd, rtol=1e-5, atol=1e-8)
+    # and the look-ahead matters: the plain gradient (k = 0) is a different vector
+    (plain,) = torch.autograd.grad(cfg.trials * g_fn(d(fake + shift)), shift)
+    assert (plain - grad).abs().max() > 1e-4
+
+
+def test_decay_steps_sets_a_linear_lr_schedule():
+    game = variants.build("collapse-gan", (2,), decay_steps=100, lr_g=2e-3, lr_d=1e-3, **SMALL)
+    for name, lr in (("G", 2e-3), ("D", 1e-3)):
+        team = game.teams[name]
+        assert team.lr == lr
+        assert [team.lr_schedule(s) for s in (0, 25, 100, 150)] == [1.0, 0.75, 0.0, 0.0]
+    tr = Trainer(game, data.ring(), TrainConfig(steps=50, batch=12, ema_decay=0, progress=False,
+                                                device="cpu", log_every=10**9))
+    tr.run(50)  # the optimiser's lr follows the schedule: lr * (1 - 49 / 100) at the last step
+    assert tr.optimizers["G"].param_groups[0]["lr"] == pytest.approx(2e-3 * 0.51, rel=1e-12)
+    assert variants.build("collapse-gan", (2,), **SMALL).teams["G"].lr_schedule is None
+    with pytest.raises(ValueError, match="decay_steps must be >= 0"):
+        variants.build("collapse-gan", (2,), decay_steps=-1, **SMALL)
