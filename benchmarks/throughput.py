@@ -11,8 +11,9 @@ G(z).detach() (label 0) backward, D step, then D(fake) with label 1 backward and
 G step: three backward passes, G run once.
 
 ganlab's step is `variants.build("gan", (3, 64, 64), nz=100, width=64)` run by
-the one Trainer (EMA off, as the reference has none): the same layers (plus 68
-zero-initialised biases: G's output conv, D's input conv and D's head), logits and
+the one Trainer (EMA off, as the reference has none): the same layers (by default plus
+68 zero-initialised biases: G's output conv, D's input conv and D's head, which
+`conv_bias=False` removes; the loss test uses that), logits and
 softplus instead of sigmoid and BCE, G run twice (no-grad in the D phase, fresh z
 in the G phase) and D frozen in the G phase. Both train on one synthetic batch
 that lives on the device; both run in this process, rounds alternating.
@@ -163,18 +164,16 @@ class OneBatch:
         return self.x[:n]
 
 
-def ganlab_game(width: int = 64, seed: int = 0):
-    return variants.build("gan", (NC, 64, 64), nz=NZ, width=width, seed=seed)
+def ganlab_game(width: int = 64, seed: int = 0, exact: bool = False):
+    """ganlab's DCGAN; `exact`: without the 68 conv biases the reference lacks (`conv_bias=False`)."""
+    return variants.build("gan", (NC, 64, 64), nz=NZ, width=width, seed=seed, conv_bias=not exact)
 
 
 def ganlab_trainer(real: Tensor, width: int = 64, exact: bool = False, **levers) -> Trainer:
     """ganlab's DCGAN on one batch; `exact`: without the biases the reference lacks."""
     cfg = TrainConfig(steps=10**9, batch=real.shape[0], device=str(real.device), ema_decay=0.0,
                       progress=False, log_every=10**6, **levers)
-    game = ganlab_game(width)
-    if exact:
-        drop_extra_biases(game)
-    return Trainer(game, OneBatch(real), cfg)
+    return Trainer(ganlab_game(width, exact=exact), OneBatch(real), cfg)
 
 
 def copy_reference_weights(ref: Reference, game) -> None:
@@ -193,20 +192,6 @@ def copy_reference_weights(ref: Reference, game) -> None:
                     mb.running_var.copy_(ma.running_var)
                 elif mb.bias is not None:
                     mb.bias.zero_()
-
-
-def drop_extra_biases(game) -> None:
-    """Remove the 68 biases the reference lacks, so that both hold exactly the same parameters.
-
-    Call before building the Trainer (the optimisers take the parameter list then). Without
-    this the maths still agrees at the first forward (the biases start at 0), but Adam moves
-    them by about lr on the first step."""
-    for m in game.nets["G"].modules():
-        if isinstance(m, nn.ConvTranspose2d) and m.bias is not None:
-            m.register_parameter("bias", None)
-    for m in game.nets["D"].modules():
-        if isinstance(m, nn.Conv2d) and m.bias is not None:
-            m.register_parameter("bias", None)
 
 
 def n_params(m: nn.Module) -> int:

@@ -140,7 +140,7 @@ class DCGANGenerator(nn.Module):
     """z (B, nz) [+ label] -> image (B, C, size, size) in [-1, 1]."""
 
     def __init__(self, nz: int = 64, size: int = 32, channels: int = 1, ngf: int = 64,
-                 n_classes: int = 0) -> None:
+                 n_classes: int = 0, bias: bool = True) -> None:
         super().__init__()
         self.nz, self.size, self.channels, self.n_classes = nz, size, channels, n_classes
         n = _levels(size)
@@ -158,7 +158,7 @@ class DCGANGenerator(nn.Module):
                 nn.ReLU(True),
             ]
             width //= 2
-        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]  # no BN at output
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=bias), nn.Tanh()]  # no BN at output
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
@@ -176,7 +176,7 @@ class DCGANDiscriminator(nn.Module):
     """
 
     def __init__(self, size: int = 32, channels: int = 1, ndf: int = 64, norm: str = "batch",
-                 sn: bool = False, n_classes: int = 0, cond: str = "projection") -> None:
+                 sn: bool = False, n_classes: int = 0, cond: str = "projection", bias: bool = True) -> None:
         super().__init__()
         if norm not in ("batch", "none"):
             raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
@@ -185,7 +185,7 @@ class DCGANDiscriminator(nn.Module):
         self.size, self.channels, self.n_classes, self.cond = size, channels, n_classes, cond
         n = _levels(size)
         c_in = channels + (n_classes if n_classes and cond == "concat" else 0)
-        layers: list[nn.Module] = [maybe_sn(nn.Conv2d(c_in, ndf, 4, 2, 1), sn), nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [maybe_sn(nn.Conv2d(c_in, ndf, 4, 2, 1, bias=bias), sn), nn.LeakyReLU(0.2)]
         width = ndf
         for _ in range(n - 1):
             layers.append(maybe_sn(nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"), sn))
@@ -194,7 +194,7 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2))
             width *= 2
         self.body = nn.Sequential(*layers)  # (B, width, 4, 4)
-        self.head = maybe_sn(nn.Conv2d(width, 1, 4, 1, 0), sn)  # (B, 1, 1, 1)
+        self.head = maybe_sn(nn.Conv2d(width, 1, 4, 1, 0, bias=bias), sn)  # (B, 1, 1, 1)
         use_proj = n_classes and cond == "projection"
         self.embed = maybe_sn(nn.Embedding(n_classes, width * 16), sn) if use_proj else None
 

@@ -55,6 +55,7 @@ class GANConfig:
     sn: bool = False  # spectral norm in D
     d_norm: str = "batch"  # DCGAN D normalisation: "batch" or "none"
     conditional: bool = False  # condition G and D on labels (projection D)
+    conv_bias: bool = True  # DCGAN: biases on G's last conv, D's first conv and head (False: as torch's)
 
 
 @dataclass
@@ -159,8 +160,9 @@ def _nets_for(cfg: GANConfig, shape: tuple[int, ...], n_classes: int, nz: int,
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"image data must be square (C, H, H); got item shape {shape}")
     c, size = shape[0], shape[1]
-    g = nets.DCGANGenerator(g_in or nz, size, c, cfg.width, n_classes=n_classes)
-    d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn, n_classes=n_classes)
+    g = nets.DCGANGenerator(g_in or nz, size, c, cfg.width, n_classes=n_classes, bias=cfg.conv_bias)
+    d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn, n_classes=n_classes,
+                                bias=cfg.conv_bias)
     nets.init_dcgan(g)
     nets.init_dcgan(d)
     return g, d

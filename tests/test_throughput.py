@@ -26,6 +26,8 @@ def test_layer_shapes_and_parameter_counts_match_the_reference():
     # ganlab's nets add biases on G's output conv (3), D's input conv (64) and D's head (1)
     assert tp.n_params(game.nets["G"]) == tp.n_params(ref.G) + 3
     assert tp.n_params(game.nets["D"]) == tp.n_params(ref.D) + 64 + 1
+    exact = tp.ganlab_game(exact=True)  # conv_bias=False: exactly the reference's parameters
+    assert (tp.n_params(exact.nets["G"]), tp.n_params(exact.nets["D"])) == (3_576_704, 2_765_568)
     for a, b in ((ref.G, game.nets["G"]), (ref.D, game.nets["D"])):
         kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.BatchNorm2d)
         assert [m.weight.shape for m in a.modules() if isinstance(m, kinds)] == \
