@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, nets, regularizers
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["SelfAttention", "ConditionalBatchNorm2d", "split_latent", "truncated_normal",
            "truncate", "SAGANGenerator", "SAGANDiscriminator", "BigGANGenerator",
@@ -234,11 +234,6 @@ class BigGANConfig(SAGANConfig):
     attention: bool = True  # a self-attention block at 8x8 in G and D
 
 
-def _teams(cfg: GANConfig) -> dict[str, Team]:
-    return {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas),
-            "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas)}
-
-
 def _hinge_phases(conditional: bool, ortho: float = 0.0) -> list[Phase]:
     """Hinge D and G phases; with labels, D's fakes share the real batch's labels."""
 
@@ -273,7 +268,7 @@ def _build_sagan(name: str, cfg: SAGANConfig, shape: tuple[int, ...], n_classes:
     _check_shape(shape)
     g = SAGANGenerator(cfg.nz, shape[0], cfg.width, sn=cfg.sn)
     d = SAGANDiscriminator(shape[0], cfg.width, sn=cfg.sn)
-    return Game(name, {"G": g, "D": d}, _teams(cfg), _hinge_phases(False), nz=cfg.nz)
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(False), nz=cfg.nz)
 
 
 def _build_biggan(name: str, cfg: BigGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -284,7 +279,7 @@ def _build_biggan(name: str, cfg: BigGANConfig, shape: tuple[int, ...], n_classe
     with torch.no_grad():  # the projection term starts as small as the rest of the logit
         w = d.embed.parametrizations.weight.original if cfg.sn else d.embed.weight
         w.normal_(0.0, 0.02)
-    return Game(name, {"G": g, "D": d}, _teams(cfg), _hinge_phases(True, cfg.ortho),
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(True, cfg.ortho),
                 nz=cfg.nz, n_classes=n_classes)
 
 

@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, regularizers
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 UPSAMPLES = ("transposed", "nearest", "linear")
 __all__ = ["phase_shuffle", "shift_reflect", "WaveGenerator", "WaveDiscriminator",
@@ -165,8 +165,7 @@ def _build_wavegan(name: str, cfg: WaveGANConfig, shape: tuple[int, ...], n_clas
     nz = cfg.nz or 64
     g = WaveGenerator(length, nz, cfg.width, cfg.layers, cfg.kernel, channels, cfg.upsample)
     d = WaveDiscriminator(length, cfg.width, cfg.layers, cfg.kernel, cfg.shuffle, channels)
-    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    teams = gd_teams(cfg)
     return Game(name, {"G": g, "D": d}, teams, wavegan_phases(cfg), nz=nz)
 
 

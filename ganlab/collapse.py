@@ -44,8 +44,8 @@ from torch.func import functional_call
 
 from . import losses, regularizers
 from .ensemble import EnsembleBatchNorm, EnsembleLinear, maxout, merge_trials, split_trials
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["pack", "minibatch_stddev", "minibatch_features", "feature_matching",
            "MinibatchDiscrimination", "CollapseGenerator", "CollapseDiscriminator",
@@ -274,8 +274,7 @@ def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_cl
     if cfg.decay_steps < 0:
         raise ValueError(f"decay_steps must be >= 0 (0: constant learning rates), got {cfg.decay_steps}")
     sched = linear_decay(cfg.decay_steps) if cfg.decay_steps else None
-    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=sched),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=sched)}
+    teams = gd_teams(cfg, lr_schedule=sched)
     return Game(name, {"G": g, "D": d}, teams, collapse_phases(cfg), nz=nz)
 
 

@@ -34,8 +34,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .nets import DCGANGenerator, _levels, init_dcgan
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["AutoencoderD", "mse_energy", "l1_energy", "ebgan_d_loss", "ebgan_g_loss",
            "pulling_away", "began_k_update", "convergence_measure", "EBGANConfig",
@@ -165,11 +165,6 @@ def _image_nets(name: str, cfg: GANConfig, shape: tuple[int, ...]) -> tuple[nn.M
     return g, AutoencoderD(shape[1], shape[0], cfg.width, cfg.code)
 
 
-def _teams(cfg: GANConfig) -> dict[str, Team]:
-    return {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-            "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
-
-
 def _build_ebgan(name: str, cfg: EBGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
     g, d = _image_nets(name, cfg, shape)
     if cfg.margin <= 0:
@@ -193,7 +188,7 @@ def _build_ebgan(name: str, cfg: EBGANConfig, shape: tuple[int, ...], n_classes:
         return out
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
-    return Game(name, {"G": g, "D": d}, _teams(cfg), phases, nz=cfg.nz or 64)
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), phases, nz=cfg.nz or 64)
 
 
 def _build_began(name: str, cfg: BEGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -220,7 +215,7 @@ def _build_began(name: str, cfg: BEGANConfig, shape: tuple[int, ...], n_classes:
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic, after=update_k),
               Phase("G", "G", g_phase)]
-    return Game(name, {"G": g, "D": d}, _teams(cfg), phases, nz=cfg.nz or 64, state=state)
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), phases, nz=cfg.nz or 64, state=state)
 
 
 register("ebgan", Preset("EBGAN: autoencoder D, energy = reconstruction MSE, hinge margin m",

@@ -43,7 +43,7 @@ from torch import Tensor, nn
 
 from . import losses, nets
 from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, adversarial_phases, register
+from .variants import GANConfig, Preset, adversarial_phases, gd_teams, register
 
 __all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfig",
            "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "bigan_pairs",
@@ -181,11 +181,6 @@ def _generator(cfg: GANConfig, size: int, channels: int, nz: int, n_classes: int
     return g
 
 
-def _teams(cfg: GANConfig, g_nets: tuple[str, ...]) -> dict[str, Team]:
-    return {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-            "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
-
-
 # --- conditional GAN with a choice of D conditioning ----------------------------------------
 
 
@@ -196,7 +191,7 @@ def _build_cgan(name: str, cfg: CondGANConfig, shape: tuple[int, ...], n_classes
     d = nets.DCGANDiscriminator(size, c, cfg.width, norm=cfg.d_norm, sn=cfg.sn,
                                 n_classes=n_classes, cond=cfg.cond)
     nets.init_dcgan(d)  # includes the class embedding e_y: N(0, 0.02)
-    return Game(name, {"G": g, "D": d}, _teams(cfg, ("G",)), adversarial_phases(cfg, True),
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg, ("G",)), adversarial_phases(cfg, True),
                 nz=nz, n_classes=n_classes)
 
 
@@ -229,7 +224,7 @@ def _build_acgan(name: str, cfg: ACGANConfig, shape: tuple[int, ...], n_classes:
         return {"loss": adv + cfg.aux_weight * aux, "adv": adv.detach(), "aux": aux.detach()}
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
-    return Game(name, {"G": g, "D": d}, _teams(cfg, ("G",)), phases, nz=nz, n_classes=n_classes)
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg, ("G",)), phases, nz=nz, n_classes=n_classes)
 
 
 # --- BiGAN / ALI ---------------------------------------------------------------------------
@@ -265,7 +260,7 @@ def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes:
         return {"loss": g_adv + e_adv, "g_adv": g_adv.detach(), "e_adv": e_adv.detach()}
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
-    return Game(name, {"G": g, "E": e, "D": d}, _teams(cfg, ("G", "E")), phases, nz=nz,
+    return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
                 ema=("G", "E"))
 
 

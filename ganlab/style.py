@@ -598,7 +598,7 @@ def _build_progan(name: str, cfg: ProGANConfig, shape: tuple[int, ...], n_classe
         x = nets["G"](z)  # (B, C, R, R) at the current stage
         return F.interpolate(x, size=shape[1], mode="nearest").clamp(-1, 1)  # display range
 
-    return Game(name, {"G": G, "D": D}, variants._teams(cfg), phases, nz=nz, generate=generate)
+    return Game(name, {"G": G, "D": D}, variants.gd_teams(cfg), phases, nz=nz, generate=generate)
 
 
 @dataclass
@@ -637,7 +637,7 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
     def generate(nets, z, labels):  # G has no tanh (as in the paper): clamp to the display range
         return nets["G"](z).clamp(-1, 1)
 
-    return Game(name, {"G": G, "D": D}, variants._teams(cfg), phases, nz=nz, state=state,
+    return Game(name, {"G": G, "D": D}, variants.gd_teams(cfg), phases, nz=nz, state=state,
                 generate=generate)
 
 

@@ -49,8 +49,8 @@ from torch import Tensor, nn
 
 from . import losses, regularizers
 from .data import Table
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["mode_posteriors", "mode_normalize", "mode_denormalize", "ModeNormalizer",
            "TableTransformer", "ConditionalSampler", "TableGenerator", "PacCritic",
@@ -447,8 +447,7 @@ def _build_ctgan(name: str, cfg: CTGANConfig, shape: tuple[int, ...], n_classes:
         raise ValueError(f"ctgan reads the cond vector off z_0 and z_1: nz must be >= 2, got {nz}")
     g = TableGenerator(nz, n_cond, cfg.layout, cfg.width, cfg.depth, cfg.tau)
     d = PacCritic(width + n_cond, cfg.pac, cfg.width, cfg.depth)
-    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    teams = gd_teams(cfg)
 
     def generate(nets, z, labels):
         return nets["G"](z, cond_from_z(z, cfg.frequencies))  # (B, width)

@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses
-from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
+from .train import Game, Phase, Step
+from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["RecurrentGenerator", "RecurrentDiscriminator", "RGANConfig", "autocorrelation",
            "acf_distance", "discriminative_score"]
@@ -113,8 +113,7 @@ def _build_rgan(name: str, cfg: RGANConfig, shape: tuple[int, ...], n_classes: i
     length, channels = shape
     g = RecurrentGenerator(length, channels, cfg.nz_step, cfg.width, cfg.tanh)
     d = RecurrentDiscriminator(channels, cfg.width)
-    teams = {"D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    teams = gd_teams(cfg)
     return Game(name, {"G": g, "D": d}, teams, rgan_phases(cfg), nz=length * cfg.nz_step)
 
 

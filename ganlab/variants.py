@@ -168,10 +168,12 @@ def _nets_for(cfg: GANConfig, shape: tuple[int, ...], n_classes: int, nz: int,
     return g, d
 
 
-def _teams(cfg: GANConfig, g_nets: tuple[str, ...] = ("G",)) -> dict[str, Team]:
+def gd_teams(cfg: GANConfig, g_nets: tuple[str, ...] = ("G",),
+             lr_schedule: Callable[[int], float] | None = None) -> dict[str, Team]:
+    """The usual two teams: D alone at cfg.lr_d, the generator side (`g_nets`) at cfg.lr_g."""
     return {
-        "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
-        "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer),
+        "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=lr_schedule),
+        "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=lr_schedule),
     }
 
 
@@ -225,7 +227,7 @@ def adversarial_phases(cfg: GANConfig, conditional: bool) -> list[Phase]:
 def _build_gan(name: str, cfg: GANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
     nz = cfg.nz or (2 if len(shape) == 1 else 64)
     g, d = _nets_for(cfg, shape, n_classes, nz)
-    return Game(name, {"G": g, "D": d}, _teams(cfg), adversarial_phases(cfg, n_classes > 0),
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), adversarial_phases(cfg, n_classes > 0),
                 nz=nz, n_classes=n_classes)
 
 
@@ -320,7 +322,7 @@ def _build_infogan(name: str, cfg: InfoGANConfig, shape: tuple[int, ...], n_clas
         return {"loss": adv + cfg.info_weight * mi, "adv": adv.detach(), "mi": mi.detach()}
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
-    return Game(name, {"G": G, "D": d, "Q": q}, _teams(cfg, ("G", "Q")), phases, nz=nz_total)
+    return Game(name, {"G": G, "D": d, "Q": q}, gd_teams(cfg, ("G", "Q")), phases, nz=nz_total)
 
 
 BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
