@@ -32,6 +32,7 @@ import torch
 from ganlab import metrics, paired, translation, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import load_digits_net
+from ganlab.metrics import psnr
 from ganlab.train import Trainer
 
 print(f"budget: {budget()}")
@@ -48,12 +49,6 @@ def train(name, ds, steps, **options):
     for m in game.nets.values():
         m.cpu().eval()
     return game.nets
-
-
-def psnr(x, y):
-    """Peak signal-to-noise ratio in dB for images in [-1, 1] (peak-to-peak 2), per image."""
-    mse = (x - y).square().flatten(1).mean(1)
-    return 10 * torch.log10(4 / mse)
 
 
 def show_rows(rows, titles, n=8):
