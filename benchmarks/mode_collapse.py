@@ -11,6 +11,8 @@ The table prints mean ± standard error over trials beside the published numbers
     python benchmarks/mode_collapse.py --trials 2 --steps 50 # a quick check
     python benchmarks/mode_collapse.py --compare-serial      # batched vs one-by-one speed
     python benchmarks/mode_collapse.py --write               # also update benchmarks/README.md
+    python benchmarks/mode_collapse.py --methods pacgan2 --datasets ring --steps 4000 \
+        --d-steps 2 --no-g-batchnorm                         # the ring's best run (README)
 """
 
 from __future__ import annotations
@@ -51,13 +53,17 @@ PUBLISHED = {
 
 
 def run(method: str, dataset: str, trials: int, steps: int, batch: int, seed: int, nets: str = "small",
-        lr: float = 2e-3) -> dict:
-    """Train `trials` trials of `method` together (lr decaying linearly to 0); metrics per trial."""
+        lr: float = 2e-3, d_steps: int = 1, g_batchnorm: bool = True) -> dict:
+    """Train `trials` trials of `method` together (lr decaying linearly to 0); metrics per trial.
+
+    `d_steps` D steps per G step for every method but WGAN-GP, which keeps its 5 critic steps.
+    """
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     mix = DATASETS[dataset]()
+    extra = {} if variants.PRESETS[method].config.gp else {"n_critic": d_steps}
     game = variants.build(method, (2,), trials=trials, lr_g=lr, lr_d=lr, decay_steps=steps, seed=seed,
-                          **NETS[nets])
+                          g_batchnorm=g_batchnorm, **extra, **NETS[nets])
     cfg = TrainConfig(steps=steps, batch=trials * batch, seed=seed, ema_decay=0.0, progress=False,
                       device="cpu", log_every=10**9)
     t0 = time.perf_counter()
@@ -132,6 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=120, help="per trial; divisible by 2, 3, 4 for PacGAN")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam lr of G and D, decaying linearly to 0")
     p.add_argument("--nets", choices=list(NETS), default="small")
+    p.add_argument("--d-steps", type=int, default=1, help="D steps per G step (WGAN-GP keeps 5)")
+    p.add_argument("--no-g-batchnorm", dest="g_batchnorm", action="store_false",
+                   help="G without batch norm (the protocol's G has it)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="processes, one thread each")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
@@ -146,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
-        futures = [pool.submit(run, m, d, args.trials, args.steps, args.batch, args.seed, args.nets, args.lr)
-                   for m, d in jobs]
+        futures = [pool.submit(run, m, d, args.trials, args.steps, args.batch, args.seed, args.nets, args.lr,
+                               args.d_steps, args.g_batchnorm) for m, d in jobs]
         for fut in as_completed(futures):
             res = fut.result()
             results[res["method"], res["dataset"]] = res
@@ -155,7 +164,9 @@ def main(argv: list[str] | None = None) -> None:
                   + f" ({res['seconds']:.0f} s)", flush=True)
     wall = time.perf_counter() - t_all
     text = (f"{args.trials} trials, {args.steps} steps, batch {args.batch} per trial, Adam lr {args.lr} "
-            f"decaying linearly to 0, {args.nets} nets {NETS[args.nets]}; {time.strftime('%Y-%m-%d')}, "
+            f"decaying linearly to 0, {args.d_steps} D step(s) per G step (WGAN-GP 5), "
+            f"G {'with' if args.g_batchnorm else 'without'} batch norm, {args.nets} nets {NETS[args.nets]}; "
+            f"{time.strftime('%Y-%m-%d')}, "
             f"{platform.machine()}, {args.workers} worker processes of 1 thread, torch {torch.__version__}; "
             f"total wall time {wall / 60:.1f} min\n\n" + table(results, args.methods, args.datasets))
     if args.compare_serial:  # at the benchmark's batch and at a small one, where Python dominates

@@ -176,6 +176,7 @@ class CollapseConfig(GANConfig):
     trials: int = 1  # independent trials trained as one batched model (batch = trials * B)
     g_width: int = 400  # G's hidden units
     g_depth: int = 4  # G's hidden layers
+    g_batchnorm: bool = True  # batch norm after each of G's hidden layers
     pieces: int = 5  # maxout pieces in D (1: LeakyReLU)
     pack: int = 1  # PacGAN packing degree m
     mbstd: bool = False  # minibatch standard deviation feature in D
@@ -268,7 +269,7 @@ def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_cl
     if cfg.unroll and cfg.feature_matching:
         raise ValueError("choose unroll or feature_matching, not both")
     nz = cfg.nz or 2
-    g = CollapseGenerator(cfg.trials, nz, shape[0], cfg.g_width, cfg.g_depth)
+    g = CollapseGenerator(cfg.trials, nz, shape[0], cfg.g_width, cfg.g_depth, cfg.g_batchnorm)
     d = CollapseDiscriminator(cfg.trials, shape[0], cfg.width, cfg.depth, cfg.pieces, cfg.pack,
                               cfg.mbstd, cfg.mbdisc)
     if cfg.decay_steps < 0:

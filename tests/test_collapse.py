@@ -171,3 +171,15 @@ def test_decay_steps_sets_a_linear_lr_schedule():
     assert variants.build("collapse-gan", (2,), **SMALL).teams["G"].lr_schedule is None
     with pytest.raises(ValueError, match="decay_steps must be >= 0"):
         variants.build("collapse-gan", (2,), decay_steps=-1, **SMALL)
+
+
+def test_g_batchnorm_switch():
+    """g_batchnorm=False: G has no batch norm and its linear layers carry biases instead."""
+    from ganlab.ensemble import EnsembleBatchNorm, EnsembleLinear
+
+    for bn in (True, False):
+        g = variants.build("collapse-gan", (2,), g_batchnorm=bn, trials=2, **SMALL).nets["G"]
+        n_bn = sum(isinstance(m, EnsembleBatchNorm) for m in g.modules())
+        hidden = [m for m in g.modules() if isinstance(m, EnsembleLinear)][:-1]
+        assert n_bn == (SMALL["g_depth"] if bn else 0)
+        assert all((m.bias is None) == bn for m in hidden)
