@@ -24,9 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import losses, regularizers
-from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
+from .train import Game
+from .variants import GANConfig, Preset, adversarial_phases, gd_teams, register
 
 UPSAMPLES = ("transposed", "nearest", "linear")
 __all__ = ["phase_shuffle", "shift_reflect", "WaveGenerator", "WaveDiscriminator",
@@ -135,29 +134,6 @@ class WaveGANConfig(GANConfig):
     upsample: str = "transposed"  # G's upsampling: "transposed" conv, or "nearest"/"linear" + conv
 
 
-def wavegan_phases(cfg: WaveGANConfig) -> list[Phase]:
-    d_fn, g_fn, needs_real = losses.LOSSES[cfg.loss]
-    if needs_real:
-        raise ValueError(f"loss {cfg.loss!r} needs real scores in G's loss; not supported here")
-
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        real = ctx.real
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z(len(real)))  # (B, 1, L)
-        loss = d_fn(ctx.d(real), ctx.d(fake))
-        out = {"adv": loss.detach()}
-        if cfg.gp:
-            gp = regularizers.gradient_penalty(ctx.d, real, fake, weight=cfg.gp)
-            loss, out["gp"] = loss + gp, gp.detach()
-        out["loss"] = loss
-        return out
-
-    def g_phase(ctx: Step) -> dict[str, Tensor]:
-        return {"loss": g_fn(ctx.d(ctx.nets["G"](ctx.z())))}
-
-    return [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
-
-
 def _build_wavegan(name: str, cfg: WaveGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
     if len(shape) != 2:
         raise ValueError(f"variant {name!r} is for audio clips (C, L), got item shape {shape}")
@@ -166,7 +142,7 @@ def _build_wavegan(name: str, cfg: WaveGANConfig, shape: tuple[int, ...], n_clas
     g = WaveGenerator(length, nz, cfg.width, cfg.layers, cfg.kernel, channels, cfg.upsample)
     d = WaveDiscriminator(length, cfg.width, cfg.layers, cfg.kernel, cfg.shuffle, channels)
     teams = gd_teams(cfg)
-    return Game(name, {"G": g, "D": d}, teams, wavegan_phases(cfg), nz=nz)
+    return Game(name, {"G": g, "D": d}, teams, adversarial_phases(cfg, conditional=False), nz=nz)
 
 
 register("wavegan", Preset("WaveGAN: 1D transposed convs (kernel 25, stride 4), phase-shuffle D, "

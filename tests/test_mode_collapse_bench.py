@@ -4,7 +4,12 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from ganlab.collapse import trial_samples
+from ganlab.data import ring
+from ganlab.metrics.modes import mode_metrics
 
 spec = importlib.util.spec_from_file_location(
     "mode_collapse", Path(__file__).parents[1] / "benchmarks" / "mode_collapse.py")
@@ -23,13 +28,29 @@ def test_d_steps_reach_the_game_but_wgan_gp_keeps_five(monkeypatch, method, d_st
         game = real_build(*a, **kw)
         seen["repeats"] = game.phases[0].repeats
         seen["bn"] = any("BatchNorm" in type(m).__name__ for m in game.nets["G"].modules())
+        seen["game"] = game
         return game
 
+    scored = []
+
+    def score_spy(x, means, sigma):
+        scored.append((x.copy(), means.copy(), sigma))
+        return mode_metrics(x, means, sigma)
+
     monkeypatch.setattr(mc.variants, "build", spy)
+    monkeypatch.setattr(mc, "mode_metrics", score_spy)
     res = mc.run(method, "ring", trials=2, steps=3, batch=12, seed=0, d_steps=d_steps, g_batchnorm=False)
+    game = seen.pop("game")
     assert seen == {"repeats": critic_steps, "bn": False}
-    assert len(res["rows"]) == 2 and res["k"] == 8
-    assert all(0 <= r["modes"] <= 8 and 0.0 <= r["hq_fraction"] <= 1.0 for r in res["rows"])
+    # each row scores its own trial's 2,500 samples (drawn with seed + 1) against the ring's modes
+    mix, x = ring(), trial_samples(game.nets["G"], 2500, seed=1)
+    assert res["k"] == 8 and len(res["rows"]) == len(scored) == 2
+    for t, (xs, means, sigma) in enumerate(scored):
+        np.testing.assert_array_equal(xs, x[t].numpy())
+        np.testing.assert_array_equal(means, mix.means.numpy())
+        assert sigma == mix.sigma == 0.01
+        assert res["rows"][t] == mode_metrics(xs, means, sigma)
+    assert not np.array_equal(scored[0][0], scored[1][0])  # the trials are different generators
 
 
 def test_cells_count_trials_that_meet_the_goal():
