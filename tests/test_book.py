@@ -197,3 +197,22 @@ def test_widgets_interactive_builds_controls(monkeypatch):
     slider = box.children[0].children[0]
     slider.value = 0.7
     assert seen[-1] == 0.7
+
+
+# --- the claims ledger's closing table, shown on every chapter page that keeps one ---------
+
+
+def test_ledger_chapters_show_their_claims_table(site):
+    """A chapter whose code keeps a ledger ends with its table (claim, measured, null, bar, pass),
+    rendered from the executed notebook; every row of it passed."""
+    stems = [p.stem for p in sorted((ROOT / "notebooks").glob("ch*.py"))
+             if "claims.Ledger(" in p.read_text()]
+    assert stems, "no chapter keeps a claims ledger"
+    for stem in stems:
+        page = (site / "chapters" / f"{stem}.html").read_text()
+        heads = re.findall(r"<th[^>]*>\s*(.*?)\s*</th>", page, re.S)
+        assert ["claim", "measured", "null", "bar", "pass"] == heads[-5:], f"{stem}: no claims table"
+        table = page[page.rfind("<th"):]
+        cells = re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", table, re.S)
+        assert cells and len(cells) % 5 == 0, f"{stem}: the claims table has no rows"
+        assert set(cells[4::5]) == {"yes"}, f"{stem}: a claim in the table did not pass"

@@ -15,6 +15,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REQUIRED = {"ch01_minimax", "ch02_training_2d", "ch04_objectives", "ch05_wasserstein"}
 
 
+@pytest.fixture(autouse=True)
+def _no_record(monkeypatch):
+    """These tests' claims are not the course's: keep them out of a GANLAB_CLAIMS file."""
+    monkeypatch.delenv(claims.ENV_VAR, raising=False)
+
+
 def _ledger_chapters():
     found = {p.stem for p in NOTEBOOKS.glob("ch*.py") if "claims.Ledger(" in p.read_text()}
     return sorted(found | REQUIRED)
