@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.integrate import simpson
+from scipy.integrate import cumulative_trapezoid, simpson
 from scipy.special import xlog1py, xlogy
 
 Density = Callable[[np.ndarray], np.ndarray]
@@ -40,6 +40,7 @@ __all__ = [
     "mixture_pdf",
     "integrate",
     "check_grid",
+    "bulk",
     "value_function",
     "optimal_d",
     "optimal_logit",
@@ -89,6 +90,19 @@ def check_grid(p: Density, x: np.ndarray = GRID, tol: float = 1e-9) -> None:
             f"the density integrates to {mass:.12f} on [{x[0]}, {x[-1]}], not 1: "
             "widen or refine the grid (pass x=np.linspace(lo, hi, n))."
         )
+
+
+def bulk(p: Density, q: Density, mass: float = 0.99, x: np.ndarray = GRID) -> np.ndarray:
+    """Mask of the grid points in the central ``mass`` of m = (p + q) / 2: (len(x),) bool.
+
+    The points between the (1 - mass) / 2 and (1 + mass) / 2 quantiles of the mixture m,
+    where both players see samples; outside it a trained D is never shown anything.
+    """
+    if not 0.0 < mass < 1.0:
+        raise ValueError(f"mass must lie strictly between 0 and 1, got {mass}")
+    cdf = cumulative_trapezoid(0.5 * (p(x) + q(x)), x, initial=0.0)  # (N,) the CDF of m
+    tail = 0.5 * (1.0 - mass)
+    return (cdf >= tail) & (cdf <= 1.0 - tail)
 
 
 def optimal_d(p: Density, q: Density) -> Density:

@@ -103,3 +103,20 @@ def test_g_loss_grad_errors():
         theory.g_loss_grad("wgan", np.array([0.5]))
     with pytest.raises(ValueError):
         theory.g_loss_grad("minimax", np.array([1.0]))
+
+
+def test_bulk_is_between_the_mixture_quantiles():
+    from scipy.optimize import brentq
+
+    step = theory.GRID[1] - theory.GRID[0]
+    p = gaussian_pdf(0.0, 1.0)
+    inside = theory.GRID[theory.bulk(p, p, mass=0.99)]
+    assert_allclose([inside[0], inside[-1]], [norm.ppf(0.005), norm.ppf(0.995)], atol=step)
+    q = gaussian_pdf(2.0, 0.5)
+    cdf = lambda t: 0.5 * norm.cdf(t) + 0.5 * norm.cdf(t, 2.0, 0.5)  # noqa: E731
+    lo, hi = (brentq(lambda t, a=a: cdf(t) - a, -10, 10) for a in (0.025, 0.975))
+    inside = theory.GRID[theory.bulk(p, q, mass=0.95)]
+    assert_allclose([inside[0], inside[-1]], [lo, hi], atol=step)
+    assert np.all(np.diff(np.flatnonzero(theory.bulk(p, q))) == 1)  # one interval
+    with pytest.raises(ValueError, match="strictly between"):
+        theory.bulk(p, q, mass=1.0)
