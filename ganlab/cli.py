@@ -8,8 +8,10 @@ field appears on the command line without editing this file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +21,13 @@ __all__ = ["main", "build_parser"]
 
 # TrainConfig fields the CLI sets by hand (with their own flags or from the data)
 _RUN_FIELDS_BY_HAND = {"out", "progress"}
+# options a resumed run may change (applied and logged); any other difference is refused
+_SAFE_TO_CHANGE = {"steps", "device", "amp", "ema_decay", "ckpt_every", "log_every", "sample_every",
+                   "check_finite_every", "channels_last", "fused_optimizer", "compile", "cuda_graphs",
+                   "lr_g", "lr_d", "betas", "n_critic", "gp", "r1", "r1_every", "clip", "info_weight",
+                   "cont_weight", "metrics"}
+# the files a run writes into its folder (--overwrite removes these and nothing else)
+_RUN_FILES = ("last.pt", "last.tmp", "history.jsonl", "metrics.json", "samples.png", "losses.png")
 
 
 class CLIError(Exception):
@@ -76,18 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a variant on a dataset or a folder of images")
-    t.add_argument("--variant", default="gan", help="a variant name (see `ganlab list`)")
-    t.add_argument("--data", default="ring", help="a dataset name (see `ganlab list`) or a folder")
+    t.add_argument("--variant", default=None, help="a variant name (see `ganlab list`; default: "
+                   "gan, or the checkpoint's with --resume)")
+    t.add_argument("--data", default=None, help="a dataset name (see `ganlab list`) or a folder "
+                   "(default: ring, or the checkpoint's with --resume)")
     t.add_argument("--size", type=int, default=None, help="image size for image data")
     t.add_argument("--channels", type=int, default=None, help="1 (grey) or 3 (RGB) for folders")
-    t.add_argument("--strict-images", action="store_true", help="refuse folder images whose size or "
-                   "channels differ from --size/--channels instead of resizing/converting them")
+    t.add_argument("--strict-images", action="store_true", help="refuse folder images that cannot "
+                   "be read, or whose size or channels differ from --size/--channels, instead of "
+                   "skipping, resizing or converting them")
     t.add_argument("--out", default=None, help="run folder (default: runs/<variant>-<data>)")
-    t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt; options left "
+                   "out are the checkpoint's, learning rates and other safe ones may change")
+    t.add_argument("--overwrite", action="store_true", help="replace the run in --out (its "
+                   "checkpoint, history, metrics and plots) instead of refusing")
     t.add_argument("--metrics", default=None, help="comma-separated metrics at the end "
                    "(default: modes for mixtures, fid,kid for digits)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_dataclass_flags(t, TrainConfig, skip=_RUN_FIELDS_BY_HAND, title="run")
+    _add_dataclass_flags(t, TrainConfig, skip=_RUN_FIELDS_BY_HAND, title="run", defaults_none=True)
     model = t.add_argument_group("model (defaults: the variant's; each applies to the variants that have it)")
     seen = {f.name for f in dataclasses.fields(TrainConfig)}
     for cls in dict.fromkeys(type(p.config) for p in PRESETS.values()):  # every config class once
@@ -114,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("exercises", help="generate or check exercises/ and solutions/")
     x.add_argument("args", nargs=argparse.REMAINDER)
+
+    b = sub.add_parser("book", help="build the course website from the chapters (in a clone of the "
+                       "repository): executed copies reused when current, stale chapters executed")
+    b.add_argument("--jobs", type=int, default=2, help="chapters executed at a time (default: 2)")
+    b.add_argument("--no-execute", action="store_true",
+                   help="leave stale chapters to jupyter-book (not kept for the next build)")
     return p
 
 
@@ -161,37 +182,53 @@ def game_from_config(cfg: dict[str, Any]):
 
 def _cmd_train(a: argparse.Namespace) -> int:
     from . import variants
-    from .train import TrainConfig, Trainer
+    from .train import NonFiniteLossError, TrainConfig, Trainer
 
-    if a.variant not in variants.PRESETS:
-        raise CLIError(f"unknown variant {a.variant!r}; valid: {', '.join(variants.variant_names())}")
-    if a.steps < 0:
-        raise CLIError(f"--steps must be >= 0, got {a.steps}")
-    ds = _load_data(a.data, a.size, a.channels, a.strict_images)
+    out = Path(a.out or f"runs/{a.variant or 'gan'}-{Path(str(a.data or 'ring')).name}")
+    _check_run_folder(out, a)
+    ck = _checkpoint_or_error(out / "last.pt") if a.resume else None
+    spec, opts, run, notes = _settings(a, ck)
+    if spec["variant"] not in variants.PRESETS:
+        raise CLIError(f"unknown variant {spec['variant']!r}; valid: "
+                       f"{', '.join(variants.variant_names())}")
+    if run["steps"] < 0:
+        raise CLIError(f"--steps must be >= 0, got {run['steps']}")
+    if ck is not None and ck["step"] >= run["steps"]:
+        done = "is complete at" if ck["step"] == run["steps"] else "is already past --steps, at"
+        raise CLIError(f"the run in {out} {done} step {ck['step']}: pass --steps larger than "
+                       f"{ck['step']} to train further")
+    ds = _load_data(spec["data"], spec["size"], spec["channels"], a.strict_images)
     shape, n_classes = _data_spec(ds)
-    preset_fields = {f.name for f in dataclasses.fields(variants.PRESETS[a.variant].config)}
-    opts = {f: getattr(a, f) for f in preset_fields if getattr(a, f, None) is not None}
-    opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
+    names = _default_metrics(ds) if a.metrics is None else _split(a.metrics)
+    _check_metrics(names, ds)  # before training, not after it
     try:
-        game = variants.build(a.variant, shape, n_classes, seed=a.seed, **opts)
-        run_fields = {f.name for f in dataclasses.fields(TrainConfig)} - _RUN_FIELDS_BY_HAND
-        out = Path(a.out or f"runs/{a.variant}-{Path(str(a.data)).name}")
-        cfg = TrainConfig(**{f: getattr(a, f) for f in run_fields}, out=str(out),
-                          progress=not a.no_progress)
+        game = variants.build(spec["variant"], shape, n_classes, seed=run["seed"], **opts)
+        cfg = TrainConfig(**run, out=str(out), progress=not a.no_progress)
     except (ValueError, TypeError) as err:
         raise CLIError(str(err)) from None
-    game.config["data"] = {"name": str(a.data), "size": a.size, "channels": a.channels}
-    if (out / "last.pt").exists() and not a.resume:
-        raise CLIError(f"{out} already holds a checkpoint: pass --resume to continue it, "
-                       f"or choose another --out")
-    trainer = Trainer(game, ds, cfg)
-    if a.resume and trainer.resume():
-        print(f"resumed {out / 'last.pt'} at step {trainer.step}")
-    t0 = time.perf_counter()
-    trainer.fit()
-    took = time.perf_counter() - t0
-    names = _default_metrics(ds) if a.metrics is None else _split(a.metrics)
-    results = _evaluate(names, ds, trainer.sample(2000, seed=a.seed)) if names else {}
+    game.config["data"] = {"name": spec["data"], "size": spec["size"], "channels": spec["channels"]}
+    with _distributed(cfg.device) as rank:
+        if a.overwrite and rank == 0:
+            _remove_run_files(out)
+        try:
+            trainer = Trainer(game, ds, cfg)
+            resumed = a.resume and trainer.resume()
+        except ValueError as err:  # fewer items than one batch, a mismatched checkpoint
+            raise CLIError(str(err)) from None
+        if resumed and rank == 0:
+            print(f"resumed {out / 'last.pt'} at step {trainer.step}")
+            for line in notes + trainer.resume_notes:
+                print(f"  {line}")
+        t0 = time.perf_counter()
+        try:
+            trainer.fit()
+        except NonFiniteLossError as err:
+            raise CLIError(f"{err} (e.g. ganlab train --out {out} --resume --lr-d <smaller>)") \
+                from None
+        took = time.perf_counter() - t0
+        if rank != 0:
+            return 0
+        results = (_evaluate(names, ds, trainer.sample(2000, seed=cfg.seed)) if names else {})
     results.update(steps=trainer.step, seconds=round(took, 2))
     (out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nrun folder: {out}")
@@ -199,6 +236,128 @@ def _cmd_train(a: argparse.Namespace) -> int:
         print(f"  {out / f}")
     print("metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in results.items()))
     return 0
+
+
+def _check_run_folder(out: Path, a: argparse.Namespace) -> None:
+    """Refuse, before anything is loaded, a run folder that would mix or lose a run."""
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is a file, not a folder: choose another --out")
+    if a.resume and a.overwrite:
+        raise CLIError("--resume continues the run in --out and --overwrite replaces it: pass one")
+    held = _run_files(out)
+    if a.resume and not (out / "last.pt").is_file():
+        has = f" (it holds {', '.join(p.name for p in held)})" if held else ""
+        raise CLIError(f"--resume: there is no checkpoint {out / 'last.pt'}{has}; drop --resume "
+                       f"to start a new run there, or pass the --out of the run to continue")
+    if held and not a.resume and not a.overwrite:
+        what = "a checkpoint" if (out / "last.pt").exists() else "another run's files"
+        raise CLIError(f"{out} already holds {what} ({', '.join(p.name for p in held[:4])}): pass "
+                       f"--resume to continue it, --overwrite to replace it, or choose another --out")
+
+
+def _run_files(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return [out / f for f in _RUN_FILES if (out / f).exists()] + sorted(out.glob("samples_*.png"))
+
+
+def _remove_run_files(out: Path) -> None:
+    for p in _run_files(out):
+        p.unlink()
+
+
+def _checkpoint_or_error(path: Path) -> dict[str, Any]:
+    from .train import CheckpointError, load_checkpoint
+
+    try:
+        return load_checkpoint(path)
+    except (FileNotFoundError, CheckpointError) as err:
+        raise CLIError(str(err)) from None
+
+
+def _data_name(name: str) -> str:
+    """A registry name as it is; a folder or file as an absolute path (eval from anywhere)."""
+    from . import data
+
+    if name in data.DATASETS or not Path(name).exists():
+        return name
+    return str(Path(name).resolve())
+
+
+def _settings(a: argparse.Namespace, ck: dict[str, Any] | None):
+    """(spec, model options, run options, notes): the command line's, and for a resumed run the
+    checkpoint's where an option is left out. A resumed run may change only _SAFE_TO_CHANGE
+    options (each noted); any other difference is refused, all of them listed."""
+    from . import variants
+    from .train import TrainConfig
+
+    stored = ck["game_config"] if ck else {}
+    stored_data = stored.get("data") or {}
+    stored_run = ck["train_config"] if ck else {}
+    given = {"variant": a.variant, "data": _data_name(a.data) if a.data is not None else None,
+             "size": a.size, "channels": a.channels}
+    old = {"variant": stored.get("variant"), "data": stored_data.get("name"),
+           "size": stored_data.get("size"), "channels": stored_data.get("channels")}
+    if old["data"] is not None:
+        old["data"] = _data_name(old["data"])
+    spec = {k: (v if v is not None else old[k]) for k, v in given.items()}
+    spec["variant"] = spec["variant"] or "gan"
+    spec["data"] = spec["data"] or "ring"
+    preset = variants.PRESETS.get(spec["variant"])
+    model_fields = [f.name for f in dataclasses.fields(preset.config)] if preset else []
+    opts = {f: getattr(a, f) for f in model_fields if getattr(a, f, None) is not None}
+    opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
+    run_fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _RUN_FIELDS_BY_HAND]
+    run = {f: getattr(a, f) for f in run_fields if getattr(a, f) is not None}
+    run = {k: tuple(v) if isinstance(v, list) else v for k, v in run.items()}
+    if ck is None:
+        return spec, opts, {f: run.get(f, getattr(TrainConfig, f)) for f in run_fields}, []
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    global_batch = stored_run["batch"] * ck.get("world", 1)  # --batch is per process
+    if run.get("batch", 0) * world == global_batch:
+        del run["batch"]
+    changed, refused = [], []
+    for key, new, before in ([(k, given[k], old[k]) for k in given]
+                             + [(k, v, _tuple(stored.get(k))) for k, v in opts.items()]
+                             + [(k, v, _tuple(stored_run.get(k))) for k, v in run.items()]):
+        if new is None or new == before:
+            continue
+        (changed if key in _SAFE_TO_CHANGE else refused).append(f"{_flag(key)} {before} -> {new}")
+    if refused:
+        raise CLIError(f"--resume: this run differs from the checkpoint's in {'; '.join(refused)}. "
+                       f"Leave these options out (or as they were) to continue the run, or train a "
+                       f"new one into another --out")
+    opts = {**{k: _tuple(stored[k]) for k in model_fields if k in stored}, **opts}
+    run = {**{k: _tuple(stored_run[k]) for k in run_fields if k in stored_run}, **run}
+    if global_batch % world:
+        raise CLIError(f"--resume: the checkpoint's global batch of {global_batch} does not split "
+                       f"over {world} processes: use a process count that divides it")
+    run["batch"] = global_batch // world
+    return spec, opts, run, [f"{c} (applied)" for c in changed]
+
+
+def _tuple(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+@contextlib.contextmanager
+def _distributed(device: str):
+    """Under torchrun (WORLD_SIZE > 1): a process group (nccl on CUDA, gloo on CPU), destroyed
+    on exit or error; yields this process's rank (0 without torchrun)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        yield 0
+        return
+    import torch
+    import torch.distributed as dist
+
+    cuda = torch.cuda.is_available() and not str(device).startswith(("cpu", "mps"))
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if cuda else "gloo")
+    try:
+        yield dist.get_rank()
+    finally:
+        dist.destroy_process_group()
 
 
 def _fmt(v: Any) -> str:
@@ -240,47 +399,72 @@ def metric_names() -> dict[str, str]:
     return names
 
 
-def _evaluate(names: list[str], ds, fake) -> dict[str, Any]:
-    """Metrics `names` of generated samples `fake` against the data `ds`."""
-    from . import data, metrics
+def _check_metrics(names: list[str], ds) -> None:
+    """Refuse unknown metrics, or metrics this data cannot have, before any work is done."""
+    from . import data
 
     unknown = [n for n in names if n not in metric_names()]
     if unknown:
         raise CLIError(f"unknown metrics {unknown}; valid: {', '.join(sorted(metric_names()))}")
+    for name in names:
+        if name == "modes":
+            if not isinstance(ds, data.Mixture):
+                raise CLIError("the 'modes' metric needs a Gaussian-mixture dataset (ring, grid)")
+        elif name == "c2st":
+            continue  # a fresh critic on raw samples: any data
+        elif hasattr(ds, "sample"):
+            raise CLIError(f"metric {name!r} compares images; this data set is not images "
+                           f"(for it: modes or c2st)")
+        elif _extractor_for(ds) is None:
+            raise CLIError(f"no shipped feature network for images of shape {_data_spec(ds)[0]}: "
+                           f"metrics on features need 1x16x16 (digits) or 1x32x32 (faces); "
+                           f"c2st works on any images")
+
+
+def _real_samples(ds, n: int):
+    """Real data to compare with: the images (at most n of a folder) or n draws of a sampler."""
+    import torch
+
+    if hasattr(ds, "sample"):
+        return ds.sample(n, generator=torch.Generator().manual_seed(0))
+    if hasattr(ds, "x"):
+        return ds.x
+    return torch.stack([ds[i][0] for i in range(min(len(ds), n))])  # (N, C, H, W)
+
+
+def _evaluate(names: list[str], ds, fake) -> dict[str, Any]:
+    """Metrics `names` of generated samples `fake` against the data `ds`."""
+    from . import metrics
+
+    _check_metrics(names, ds)
     out: dict[str, Any] = {}
     try:
         for name in names:
             if name == "modes":
-                if not isinstance(ds, data.Mixture):
-                    raise CLIError("the 'modes' metric needs a Gaussian-mixture dataset (ring, grid)")
                 m = metrics.mode_metrics(fake, ds.means, ds.sigma)
                 out.update({k: (float(v) if isinstance(v, float) else v) for k, v in m.items()
                             if isinstance(v, (int, float))})
                 continue
-            if not hasattr(ds, "x"):
-                raise CLIError(f"metric {name!r} compares images; this data set is not images")
-            ex = _extractor_for(ds)
-            if ex is None:
-                raise CLIError(f"no shipped feature network for images of shape "
-                               f"{tuple(ds.x.shape[1:])}: metrics on features need 1x16x16 "
-                               f"(digits) or 1x32x32 (faces)")
-            out.update(metrics.evaluate(name, ds.x, fake, ex))
+            ex = None if name == "c2st" else _extractor_for(ds)
+            real = _real_samples(ds, len(fake))
+            out.update(metrics.evaluate(name, real, fake, ex))
     except ValueError as err:
         raise CLIError(str(err)) from None
     return {k: float(v) if hasattr(v, "item") else v for k, v in out.items()}
 
 
 def _load_game(ckpt: str, device: str, ema: bool = True):
-    from .train import CheckpointMismatchError, load_checkpoint, resolve_device
+    from .train import resolve_device
 
-    try:
-        ck = load_checkpoint(ckpt)
-    except (FileNotFoundError, CheckpointMismatchError) as err:
-        raise CLIError(str(err)) from None
+    ck = _checkpoint_or_error(Path(ckpt))  # refuses unreadable files and non-finite weights
     game = game_from_config(ck["game_config"])
-    for n, m in game.nets.items():
-        m.load_state_dict(ck["ema"][n] if ema and n in ck["ema"] else ck["nets"][n])
-    dev = resolve_device(device)
+    try:
+        for n, m in game.nets.items():
+            m.load_state_dict(ck["ema"][n] if ema and n in ck["ema"] else ck["nets"][n])
+        dev = resolve_device(device)
+    except (RuntimeError, KeyError, ValueError) as err:
+        raise CLIError(f"{ckpt} does not fit the networks its config describes ({err}); was it "
+                       f"written by another ganlab version?") from None
     for m in game.nets.values():
         m.to(dev)
     return game, dev
@@ -312,10 +496,18 @@ def _cmd_eval(a: argparse.Namespace) -> int:
     spec = game.config.get("data") or {}
     if not spec.get("name"):
         raise CLIError("the checkpoint does not record its data set; train it with `ganlab train`")
+    names = _split(a.metrics) if a.metrics else None
+    if names:
+        unknown = [n for n in names if n not in metric_names()]
+        if unknown:  # before the data set is loaded
+            raise CLIError(f"unknown metrics {unknown}; valid: {', '.join(sorted(metric_names()))}")
+    if a.n < 2:
+        raise CLIError(f"--n must be >= 2, got {a.n}")
     ds = _load_data(spec["name"], spec.get("size"), spec.get("channels"))
-    names = _split(a.metrics) if a.metrics else _default_metrics(ds)
+    names = names or _default_metrics(ds)
     if not names:
         raise CLIError("no default metrics for this data: pass --metrics (see `ganlab list`)")
+    _check_metrics(names, ds)
     fake = sample_game(game, game.nets, a.n, dev, seed=a.seed)
     results = _evaluate(names, ds, fake)
     print(json.dumps(results, indent=2))
@@ -345,15 +537,46 @@ def _cmd_exercises(a: argparse.Namespace) -> int:
     return exercises.main(a.args)
 
 
+def _cmd_book(a: argparse.Namespace) -> int:
+    """Run book/build.py of the checkout this ganlab comes from (or of the current folder)."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    script = next((d / "book" / "build.py" for d in (here, Path.cwd()) if (d / "book" / "build.py").exists()),
+                  None)
+    if script is None:
+        raise CLIError("the book is built from a clone of the ganlab repository (book/build.py); "
+                       "run `ganlab book` in one, after `bash scripts/setup.sh`")
+    argv = ["--jobs", str(a.jobs)] + (["--no-execute"] if a.no_execute else [])
+    return subprocess.call([sys.executable, str(script), *argv], cwd=script.parent.parent)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A user error prints one line `ganlab <cmd>: error: ...` and returns 2;
+    Ctrl-C returns 130 and SIGTERM 143, after the training loop saved a checkpoint."""
     args = build_parser().parse_args(argv)
     cmd = {"train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval, "list": _cmd_list,
-           "exercises": _cmd_exercises}[args.command]
+           "exercises": _cmd_exercises, "book": _cmd_book}[args.command]
+    from .train import CheckpointError, NonFiniteLossError, TrainingInterrupted
+
+    rank = int(os.environ.get("RANK", "0"))
+    who = f"ganlab {args.command}" + (f" [rank {rank}]" if rank else "")
     try:
         return cmd(args)
-    except CLIError as err:
-        print(f"ganlab {args.command}: error: {err}", file=sys.stderr)
+    except (CLIError, CheckpointError, NonFiniteLossError, OSError) as err:
+        print(f"{who}: error: {err}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as stop:
+        import signal
+
+        saved = (f"; checkpoint saved to {stop.path}: continue with --resume"
+                 if stop.path is not None else "")
+        print(f"{who}: {signal.Signals(stop.signum).name} at step {stop.step}{saved}",
+              file=sys.stderr)
+        return 128 + stop.signum
+    except KeyboardInterrupt:
+        print(f"{who}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import math
 import os
 import re
@@ -64,6 +65,7 @@ DIGIT_SIZES = (8, 16, 32, 64)
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 TEXTURES = ("grass", "gravel", "brick")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+log = logging.getLogger("ganlab.data")  # warnings reach stderr without any logging set-up
 
 
 # --------------------------------------------------------------------------- toys
@@ -335,16 +337,23 @@ def texture(name: str, size: int | None = None) -> Tensor:
     return _pil_to_tensor(_resize_crop(img, size))
 
 
-_GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+_DEEP_MODES = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I": 65535.0}  # full scale
 
 
 class ImageFolder(Dataset):
     """Images found recursively under `root`, loaded lazily: ds[i] -> (x (C, size, size), -1).
 
     Each image is converted to 'L' (channels=1) or 'RGB' (channels=3), its shorter side
-    resized to `size` (bicubic, antialiased) and centre-cropped to size x size. With
-    strict_size=True every file is checked when the dataset is built and an image whose
-    native size is not size x size, or whose channel count is not `channels`, is refused.
+    resized to `size` (bicubic, antialiased) and centre-cropped to size x size. 16-bit grey
+    images are scaled by their bit depth (0..65535 -> [-1, 1]), not clipped to 8 bits.
+
+    Every file's header is read when the dataset is built: files that are not readable
+    images are skipped (`skipped` names them, and a warning gives their count), and a file
+    whose pixels turn out unreadable when first decoded is skipped then, ds[i] giving the
+    next readable image instead. With strict_size=True every file is decoded when the
+    dataset is built, and an unreadable file, or an image whose native size is not
+    size x size or whose channel count is not `channels`, is refused.
     """
 
     def __init__(self, root: str | os.PathLike, size: int, channels: int = 3,
@@ -367,9 +376,35 @@ class ImageFolder(Dataset):
                              f"recursively for {', '.join(exts)}); add images or pass "
                              "extensions=...")
         self.size, self.channels = size, channels
+        self.skipped: list[Path] = []  # unreadable files, left out
+        self._bad: set[int] = set()  # indices whose pixels failed to decode on first use
+        self._strict = strict_size
         if strict_size:
             for p in self.paths:
                 self._check_strict(p)
+        else:
+            self._skip_unreadable()
+
+    def _skip_unreadable(self) -> None:
+        """Read every file's header (fast: no pixels decoded); leave out those that fail."""
+        from PIL import Image
+
+        good = []
+        for p in self.paths:
+            try:
+                with Image.open(p) as img:
+                    img.size  # noqa: B018  the header is parsed by open
+                good.append(p)
+            except (OSError, ValueError, SyntaxError):
+                self.skipped.append(p)
+        if not good:
+            raise ValueError(f"no readable images under {str(self.root)!r}: all {len(self.paths)} "
+                             f"files failed to open (e.g. {str(self.paths[0])!r})")
+        if self.skipped:
+            self.paths = good
+            log.warning("skipped %d unreadable image(s) under %s: %s%s", len(self.skipped),
+                        self.root, ", ".join(p.name for p in self.skipped[:10]),
+                        " ..." if len(self.skipped) > 10 else "")
 
     def _open(self, path: Path):
         from PIL import Image
@@ -377,7 +412,7 @@ class ImageFolder(Dataset):
         try:
             img = Image.open(path)
             img.load()
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, SyntaxError) as e:
             raise ValueError(f"cannot read image file {str(path)!r}: {e}") from e
         return img
 
@@ -393,8 +428,31 @@ class ImageFolder(Dataset):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[Tensor, int]:
-        img = self._open(self.paths[i]).convert("L" if self.channels == 1 else "RGB")
-        return _pil_to_tensor(_resize_crop(img, self.size)), -1  # (C, size, size)
+        n = len(self.paths)
+        for j in [(i + k) % n for k in range(n)]:  # i, or the next readable image after it
+            if j in self._bad:
+                continue
+            try:
+                return self._decode(self.paths[j]), -1  # (C, size, size)
+            except ValueError as err:
+                if self._strict:  # every file was decoded at build time: this is new
+                    raise
+                self._bad.add(j)
+                self.skipped.append(self.paths[j])
+                log.warning("skipping an unreadable image (%d skipped so far): %s", len(self.skipped), err)
+        raise ValueError(f"no image under {str(self.root)!r} can be decoded")
+
+    def _decode(self, path: Path) -> Tensor:
+        img = self._open(path)
+        if img.mode in _DEEP_MODES:  # 16-bit grey: scale by the bit depth in float, then resize
+            from PIL import Image
+
+            a = np.asarray(img, dtype=np.float32) / _DEEP_MODES[img.mode]  # (H, W) in [0, 1]
+            img = _resize_crop(Image.fromarray(np.clip(a, 0.0, 1.0)), self.size)
+            t = torch.from_numpy(np.asarray(img, dtype=np.float32).copy()).clamp(0, 1)[None]
+            return (t * 2 - 1).expand(self.channels, -1, -1).contiguous()  # (C, size, size)
+        img = img.convert("L" if self.channels == 1 else "RGB")
+        return _pil_to_tensor(_resize_crop(img, self.size))  # (C, size, size)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -418,7 +476,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"IDX file {str(path)!r} does not exist.")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":  # gzip magic
-        raw = gzip.decompress(raw)
+        import zlib
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ValueError(f"{str(path)!r} is a corrupt or truncated gzip file ({err}); "
+                             f"download or copy it again") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{str(path)!r} is not an IDX file: bad magic number "
                          f"{raw[:4].hex() or '(empty)'}; expected 0000 then a dtype code in "

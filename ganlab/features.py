@@ -310,6 +310,31 @@ class InceptionV3(nn.Module):
         return x.mean((2, 3))  # (N, 2048) global average pool
 
 
+def _check_value_range(r) -> tuple[float, float] | None:
+    if r is None:
+        return None
+    r = tuple(float(v) for v in r)
+    if r not in ((0.0, 1.0), (-1.0, 1.0)):
+        raise ValueError(f"value_range must be (0, 1) or (-1, 1), got {r}")
+    return r
+
+
+def _to_unit_range(x: torch.Tensor, value_range: tuple[float, float] | None) -> torch.Tensor:
+    """Images in [-1, 1]: checked, and converted from [0, 1] when value_range says so."""
+    check_images(x)
+    lo, hi = float(x.min()), float(x.max())
+    if value_range == (0.0, 1.0):
+        if lo < -1e-4:
+            raise ValueError(f"value_range=(0, 1) but the images span [{lo:.3g}, {hi:.3g}]")
+        return x * 2 - 1
+    if value_range is None and lo >= 0.0:
+        raise ValueError(
+            f"images: every value lies in [{lo:.3g}, {hi:.3g}], which looks like images in "
+            "[0, 1]; Inception expects [-1, 1]. Pass x * 2 - 1, or value_range=(0, 1) to have "
+            "them converted, or value_range=(-1, 1) if [-1, 1] is really their range")
+    return x
+
+
 class InceptionFeatures(FeatureExtractor):
     """2,048-d FID Inception features from a weights file the user supplies.
 
@@ -319,7 +344,8 @@ class InceptionFeatures(FeatureExtractor):
     every image is resized to 299x299 bilinearly (``align_corners=False``).
     """
 
-    def __init__(self, path, batch_size: int = 50):
+    def __init__(self, path, batch_size: int = 50, value_range: tuple[float, float] | None = None):
+        self.value_range = _check_value_range(value_range)
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(
@@ -332,8 +358,8 @@ class InceptionFeatures(FeatureExtractor):
         net.load_state_dict(state)
         super().__init__(net, channels=3, size=299, name="inception", batch_size=batch_size)
 
-    def _map(self, fn, x: torch.Tensor) -> torch.Tensor:
-        check_images(x)
+    def _map(self, fn, x: torch.Tensor, value_range: tuple[float, float] | None = None) -> torch.Tensor:
+        x = _to_unit_range(x, _check_value_range(value_range) or self.value_range)
         if x.shape[1] not in (1, 3):
             raise ValueError(f"Inception takes 1 or 3 channels, got {tuple(x.shape)}")
         with torch.no_grad():
@@ -344,8 +370,11 @@ class InceptionFeatures(FeatureExtractor):
                 out.append(fn(b).cpu())
         return torch.cat(out)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self._map(self.net, x)
+    def features(self, x: torch.Tensor, value_range: tuple[float, float] | None = None) -> torch.Tensor:
+        """(N, 2048) features of images in [-1, 1]. A batch that lies in [0, 1] is refused
+        (its features would be off by about a quarter) unless value_range says what it is:
+        (0, 1) maps it to [-1, 1], (-1, 1) takes it as it is."""
+        return self._map(self.net, x, value_range)
 
     def probs(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("the FID Inception here has no classifier head; use features")

@@ -46,17 +46,32 @@ import torch
 from torch import Tensor, nn
 
 __all__ = ["Team", "Phase", "Game", "TrainConfig", "Trainer", "Step", "resolve_device",
-           "NonFiniteLossError", "CheckpointMismatchError", "load_checkpoint"]
+           "NonFiniteLossError", "CheckpointError", "CheckpointMismatchError", "TrainingInterrupted",
+           "load_checkpoint", "check_finite_weights"]
 
 CKPT_FORMAT = "ganlab-checkpoint-1"
 
 
 class NonFiniteLossError(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+    """A loss or a weight became NaN or infinite; the message names the step and the last good
+    checkpoint (one written from a finite state, so it loads and resumes)."""
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: unreadable, not ganlab's, or holding non-finite weights."""
+
+
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint belongs to another variant or to networks of other shapes."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM stopped `fit` at a step boundary, after saving `path`."""
+
+    def __init__(self, signum: int, step: int, path: Path | None) -> None:
+        saved = f"; checkpoint saved to {path}" if path is not None else ""
+        super().__init__(f"{signal.Signals(signum).name} at step {step}{saved}")
+        self.signum, self.step, self.path = signum, step, path
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -343,6 +358,9 @@ class Trainer:
                                  cfg.channels_last)
         self._fixed_z = torch.randn(64, game.nz, generator=torch.Generator().manual_seed(cfg.seed))
         self._stop_requested = False
+        self._stop_signal = signal.SIGINT
+        self._good_ckpt: tuple[Path, int] | None = None  # (path, step) last written from a finite state
+        self.resume_notes: list[str] = []  # what resume changed or could not restore, one line each
         self._last: dict[str, Tensor] = {}
         self._frozen_for: str | None = None
         self._net_params = {n: list(m.parameters()) for n, m in game.nets.items()}
@@ -481,10 +499,10 @@ class Trainer:
         if target < self.step:
             raise ValueError(f"already at step {self.step}, past the requested {target}")
         bar = self._bar(target)
-        old = self._install_sigint()
+        old = self._install_stop_handlers()
         t0, s0 = time.perf_counter(), self.step
         try:
-            while self.step < target and not self._stop_requested:
+            while self.step < target and not self._agree(self._stop_requested):
                 logs = self.train_step()
                 self._check_finite(logs)
                 if self.step % self.cfg.log_every == 0 or self.step == target:
@@ -500,18 +518,16 @@ class Trainer:
                         self.save_samples(self.out / f"samples_{self.step:07d}.png")
         finally:
             self._unfreeze()
-            signal.signal(signal.SIGINT, old) if old is not None else None
+            for signum, handler in (old or {}).items():
+                signal.signal(signum, handler)
             if bar is not None:
                 bar.close()
-        if self.out is not None and self.rank == 0:
-            path = self.save()
-            if self._stop_requested:
-                print(f"interrupted at step {self.step}; checkpoint saved to {path}")
-                raise KeyboardInterrupt
+        path = self.save() if self.out is not None and self.rank == 0 else None
+        if self._stop_requested:
+            raise TrainingInterrupted(self._stop_signal, self.step, path)
+        if path is not None:
             self.save_samples(self.out / "samples.png")
             self.save_loss_plot(self.out / "losses.png")
-        elif self._stop_requested:
-            raise KeyboardInterrupt
         return self.history
 
     def run(self, n: int) -> list[dict[str, float]]:
@@ -526,8 +542,9 @@ class Trainer:
         return tqdm(total=target, initial=self.step, desc=self.game.name, unit="step",
                     dynamic_ncols=True, leave=True)
 
-    def _install_sigint(self):
-        """Ctrl-C asks the loop to stop at the next step boundary and save; a second one kills."""
+    def _install_stop_handlers(self) -> dict[int, Any] | None:
+        """Ctrl-C (SIGINT) or SIGTERM (what schedulers send) asks the loop to stop at the next
+        step boundary and save; a second one kills. Returns the handlers to put back."""
         import threading
 
         if threading.current_thread() is not threading.main_thread():
@@ -536,25 +553,37 @@ class Trainer:
         def handler(signum, frame):
             if self._stop_requested:
                 raise KeyboardInterrupt
-            self._stop_requested = True
+            self._stop_requested, self._stop_signal = True, signum
 
         self._stop_requested = False
-        return signal.signal(signal.SIGINT, handler)
+        return {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _agree(self, flag: bool) -> bool:
+        """Whether `flag` holds on any process (every rank stops or raises at the same step)."""
+        if self.world == 1:
+            return flag
+        import torch.distributed as dist
+
+        t = torch.tensor([float(flag)], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
 
     def _check_finite(self, logs: dict[str, Tensor]) -> None:
         if self.step % self.cfg.check_finite_every and self.step != self.cfg.steps:
             return
         totals = [v for k, v in logs.items() if k.endswith("/loss")]
-        if torch.isfinite(torch.stack(totals)).all():  # one check for all phases' losses
+        finite = bool(torch.isfinite(torch.stack(totals)).all())  # one check for all phases' losses
+        if not self._agree(not finite):
             return
-        bad = [k for k, v in logs.items() if not torch.isfinite(v).all()]
-        last = self.out / "last.pt" if self.out is not None and (self.out / "last.pt").exists() \
-            else None
-        where = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
-        raise NonFiniteLossError(
-            f"non-finite {', '.join(bad)} at step {self.step}; {where}. Lower the learning "
-            f"rate, check the data range, or add a regulariser, then resume."
-        )
+        bad = [k for k, v in logs.items() if not torch.isfinite(v).all()] or ["loss on another rank"]
+        raise NonFiniteLossError(f"non-finite {', '.join(bad)} at step {self.step}; "
+                                 f"{self._last_good_words()}")
+
+    def _last_good_words(self) -> str:
+        where = (f"the last good checkpoint is {self._good_ckpt[0]} (step {self._good_ckpt[1]})"
+                 if self._good_ckpt else "no good checkpoint was written")
+        return (f"{where}. Lower the learning rate (a resumed run takes the new one), check the "
+                f"data range, or add a regulariser, then resume.")
 
     def _log(self, logs: dict[str, Tensor], rate: float) -> dict[str, float]:
         row = {"step": self.step, **{k: float(v) for k, v in logs.items() if v.numel() == 1},
@@ -609,22 +638,30 @@ class Trainer:
             "ema": {n: m.state_dict() for n, m in self.ema.items()},
             "optimizers": {t: o.state_dict() for t, o in self.optimizers.items()},
             "game_state": dict(self.game.state),
+            "world": self.world,
             "rng": {"torch": torch.get_rng_state(), "cuda": cuda_rng,
-                    "latent": self._latent_gen.get_state()},
+                    "latent": self._latent_gen.get_state(),
+                    "latent_device": self._latent_gen.device.type},
             "history": [json.dumps(r) for r in self.history],
         }
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write a checkpoint atomically (default: <out>/last.pt)."""
+        """Write a checkpoint atomically (default: <out>/last.pt), only from a finite state:
+        non-finite weights raise NonFiniteLossError and leave the last good checkpoint as it is."""
         if path is None:
             if self.out is None:
                 raise ValueError("no run folder: pass a path or set TrainConfig.out")
             path = self.out / "last.pt"
+        bad = check_finite_weights({**self.game.nets, **{f"EMA {n}": m for n, m in self.ema.items()}})
+        if bad:
+            raise NonFiniteLossError(f"non-finite weights in {', '.join(bad)} after step "
+                                     f"{self.step}, not saved; {self._last_good_words()}")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         torch.save(self.state_dict(), tmp)
         os.replace(tmp, path)
+        self._good_ckpt = (path, self.step)
         return path
 
     def load_state_dict(self, ck: dict[str, Any]) -> None:
@@ -634,22 +671,59 @@ class Trainer:
         for n, m in self.ema.items():
             if n in ck["ema"]:
                 m.load_state_dict(ck["ema"][n])
+        notes = []
         for t, o in self.optimizers.items():
             o.load_state_dict(ck["optimizers"][t])
+            notes += _apply_team_hyperparameters(t, self.game.teams[t], o)
         self.game.state.update({k: v.to(self.device) for k, v in ck["game_state"].items()})
         self.step, self._batches.index = ck["step"], ck["batches"]
-        torch.set_rng_state(ck["rng"]["torch"])
-        if ck["rng"]["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
-        self._latent_gen.set_state(ck["rng"]["latent"])
+        notes += self._restore_rng(ck["rng"])
         self.history = [json.loads(r) for r in ck["history"]]
+        self.resume_notes = notes
+
+    def _restore_rng(self, rng: dict[str, Any]) -> list[str]:
+        """Restore the RNG states that apply on this device; re-seed (and say so) the others."""
+        notes = []
+        torch.set_rng_state(rng["torch"])
+        cuda = list(rng.get("cuda") or [])
+        if cuda and torch.cuda.is_available():
+            n = min(len(cuda), torch.cuda.device_count())
+            for i in range(n):
+                torch.cuda.set_rng_state(cuda[i], i)
+            if n < len(cuda):
+                notes.append(f"the checkpoint holds {len(cuda)} CUDA RNG states, this machine has "
+                             f"{n} devices: restored the first {n}")
+        elif cuda:
+            notes.append("the checkpoint's CUDA RNG states do not apply on this machine (no CUDA)")
+        elif self.device.type == "cuda":
+            torch.cuda.manual_seed_all(_mix(self.cfg.seed, 5, self.step))
+            notes.append("the checkpoint has no CUDA RNG state: CUDA's RNG re-seeded")
+        saved_on = rng.get("latent_device", self._latent_gen.device.type)
+        try:
+            if saved_on != self._latent_gen.device.type:
+                raise RuntimeError(saved_on)
+            self._latent_gen.set_state(rng["latent"])
+        except RuntimeError:
+            self._latent_gen.manual_seed(_mix(self.cfg.seed, 1, self.step))
+            notes.append(f"the latent RNG was saved on {saved_on} and this run is on "
+                         f"{self._latent_gen.device.type}: latents re-seeded from the seed and "
+                         f"step (the run continues, not bit for bit)")
+        return notes
 
     def resume(self, path: str | Path | None = None) -> bool:
-        """Load <out>/last.pt (or `path`) if it exists; returns whether a checkpoint was loaded."""
+        """Load <out>/last.pt (or `path`) if it exists; returns whether a checkpoint was loaded.
+
+        `resume_notes` then lists what changed (a team's new learning rate) or could not be
+        restored (RNG states of another device). History rows that a killed run logged after
+        the checkpoint are dropped from <out>/history.jsonl, so no step appears twice."""
         path = Path(path) if path is not None else (self.out / "last.pt" if self.out else None)
         if path is None or not path.exists():
             return False
         self.load_state_dict(load_checkpoint(path, map_location=self.device))
+        self._good_ckpt = (path, self.step)
+        if self.out is not None and self.rank == 0:
+            _write_atomic(self.out / "history.jsonl",
+                          "".join(json.dumps(r) + "\n" for r in self.history))
         return True
 
     # -- distributed -----------------------------------------------------------------------
@@ -726,15 +800,86 @@ def sample_game(game: Game, nets: dict[str, nn.Module], n: int, device: torch.de
     return x.float().cpu()
 
 
+_CKPT_KEYS = ("variant", "game_config", "train_config", "step", "batches", "shapes", "nets", "ema",
+              "optimizers", "game_state", "rng", "history")
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a ganlab checkpoint safely (weights_only) and check its format."""
+    """Load a ganlab checkpoint safely (weights_only) and check its format and weights.
+
+    Raises FileNotFoundError when there is no file, CheckpointError when the file is empty,
+    truncated, corrupt, holds objects other than tensors (never unpickled), is not a ganlab
+    checkpoint, or holds non-finite weights."""
+    import pickle
+    import warnings
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    ck = torch.load(path, map_location=map_location, weights_only=True)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder; pass the checkpoint file, e.g. {path / 'last.pt'}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes): the write that made it did not finish; "
+                              f"use another checkpoint or train again")
+    try:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols
+            warnings.simplefilter("ignore")
+            ck = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "global" in str(err).lower():  # a pickle that would build objects or run code
+            raise CheckpointError(f"{path} holds objects other than tensors and plain data, which "
+                                  f"ganlab refuses to unpickle (weights_only); it is not a ganlab "
+                                  f"checkpoint") from None
+        raise CheckpointError(f"{path} cannot be read: it is corrupt or not a torch checkpoint "
+                              f"(nothing in it was run); use another checkpoint or train again") \
+            from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, AttributeError):
+        raise CheckpointError(f"{path} cannot be read: it is truncated or corrupt (or not a torch "
+                              f"file); use another checkpoint or train again") from None
     if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
-        raise CheckpointMismatchError(f"{path} is not a ganlab checkpoint ({CKPT_FORMAT})")
+        raise CheckpointError(f"{path} is not a ganlab checkpoint ({CKPT_FORMAT})")
+    missing = [k for k in _CKPT_KEYS if k not in ck]
+    if missing:
+        raise CheckpointError(f"{path} lacks {', '.join(missing)}: it is not a complete ganlab "
+                              f"checkpoint")
+    bad = check_finite_weights(ck["nets"]) + check_finite_weights(ck["ema"], "EMA ")
+    if bad:
+        raise CheckpointError(f"{path} holds non-finite weights (NaN or inf) in {', '.join(bad)}; "
+                              f"use an earlier checkpoint")
     return ck
+
+
+def check_finite_weights(nets: dict[str, Any], prefix: str = "") -> list[str]:
+    """Names of the nets (modules or state_dicts) holding a NaN or infinite floating tensor."""
+    bad = []
+    for name, net in nets.items():
+        tensors = net.state_dict().values() if isinstance(net, nn.Module) else net.values()
+        if not all(torch.isfinite(t).all() for t in tensors
+                   if isinstance(t, Tensor) and t.is_floating_point()):
+            bad.append(f"{prefix}{name}")
+    return bad
+
+
+def _apply_team_hyperparameters(name: str, team: Team, opt: torch.optim.Optimizer) -> list[str]:
+    """Give a loaded optimiser the team's (maybe new) lr, betas and weight decay; say what changed."""
+    notes = []
+    for key, new in (("lr", team.lr), ("betas", tuple(team.betas)),
+                     ("weight_decay", team.weight_decay)):
+        for group in opt.param_groups:
+            if key not in group:
+                continue
+            old = tuple(group[key]) if key == "betas" else group[key]
+            scheduled = key == "lr" and team.lr_schedule is not None  # its lr is set every step
+            if old != new and not scheduled:
+                notes.append(f"team {name}: {key} {old} -> {new} (applied)")
+            group[key] = new
+    return list(dict.fromkeys(notes))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def check_compatible(ck: dict[str, Any], game: Game) -> None:

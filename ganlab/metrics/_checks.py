@@ -24,6 +24,9 @@ def as_features(x, name: str = "features", min_samples: int = 1, why: str = "") 
             f"{name}: expected a 2-D (N, d) array of features, got shape {tuple(x.shape)}; "
             "flatten images or pass them through a feature extractor first"
         )
+    if x.ndim == 2 and x.shape[1] == 0:
+        raise ValueError(f"{name}: zero-width features, shape {tuple(x.shape)}; a metric needs "
+                         "d >= 1 numbers per sample (did a slice or a feature layer come out empty?)")
     x = x.astype(np.float64, copy=False)
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).any(axis=1).sum())
@@ -79,6 +82,16 @@ def check_images(x: torch.Tensor, channels: int | None = None, size: int | None 
             "images in [0, 1] need x * 2 - 1, images in [0, 255] need x / 127.5 - 1"
         )
     return x
+
+
+def check_finite_result(value: float, what: str, x: np.ndarray) -> float:
+    """Return `value`, or refuse it when the arithmetic overflowed (features far from O(1))."""
+    if not np.isfinite(value):
+        raise ValueError(
+            f"{what} overflowed to {value} (features up to |x| = {np.abs(x).max():.3g}); "
+            "standardise the features (subtract the mean, divide by the std) first"
+        )
+    return value
 
 
 def check_probs(p, name: str = "probs") -> np.ndarray:

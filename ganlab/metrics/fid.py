@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_features, as_pair
+from ._checks import as_features, as_pair, check_finite_result
 
 __all__ = ["fid", "feature_stats", "frechet_distance", "trace_sqrt_product"]
 
@@ -62,14 +62,43 @@ def trace_sqrt_product(s1, s2) -> float:
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())  # clip: rounding noise around 0
 
 
+def check_covariance(s, name: str = "covariance", rtol: float = 1e-8) -> np.ndarray:
+    """``s`` as a float64 symmetric positive semi-definite ``(d, d)`` matrix, or a ValueError.
+
+    Eigenvalues down to ``-rtol * max|eigenvalue|`` are rounding noise and pass."""
+    s = np.asarray(s, dtype=np.float64)
+    if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] == 0:
+        raise ValueError(f"{name}: expected a square (d, d) matrix with d >= 1, got {s.shape}")
+    if not np.isfinite(s).all():
+        raise ValueError(f"{name}: contains NaN or inf")
+    scale = max(np.abs(s).max(), np.finfo(np.float64).tiny)
+    if np.abs(s - s.T).max() > rtol * scale * 10:
+        raise ValueError(f"{name}: not symmetric (max |S - S^T| = {np.abs(s - s.T).max():.3g}); "
+                         "a covariance is symmetric: pass the matrix feature_stats returns")
+    lam = np.linalg.eigvalsh((s + s.T) / 2)
+    if lam[0] < -rtol * max(abs(lam[-1]), abs(lam[0])):
+        raise ValueError(f"{name}: not positive semi-definite (smallest eigenvalue {lam[0]:.3g}); "
+                         "a covariance of data has no negative eigenvalues: pass the matrix "
+                         "feature_stats returns")
+    return s
+
+
 def frechet_distance(mu1, s1, mu2, s2) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) from precomputed statistics."""
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    if mu1.shape != mu2.shape or mu1.ndim != 1:
-        raise ValueError(f"means must be (d,) vectors of one size, got {mu1.shape} and {mu2.shape}")
+    if mu1.shape != mu2.shape or mu1.ndim != 1 or mu1.shape[0] == 0:
+        raise ValueError(f"means must be (d,) vectors of one size with d >= 1, got {mu1.shape} "
+                         f"and {mu2.shape}")
+    if not (np.isfinite(mu1).all() and np.isfinite(mu2).all()):
+        raise ValueError("means contain NaN or inf: compute them from finite features")
+    s1, s2 = check_covariance(s1, "covariance 1"), check_covariance(s2, "covariance 2")
+    if s1.shape[0] != mu1.shape[0] or s2.shape != s1.shape:
+        raise ValueError(f"covariances {s1.shape} and {s2.shape} do not match means of size "
+                         f"{mu1.shape[0]}")
     diff = mu1 - mu2
     tr = trace_sqrt_product(s1, s2)
-    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr)
+    value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr)
+    return check_finite_result(value, "the Frechet distance", np.concatenate([mu1, mu2]))
 
 
 def fid(real, fake) -> float:
@@ -84,10 +113,15 @@ def fid(real, fake) -> float:
     n1, n2, d = real.shape[0], fake.shape[0], real.shape[1]
     mu1, mu2 = real.mean(axis=0), fake.mean(axis=0)
     a, b = real - mu1, fake - mu2  # centred (N, d)
+    both = np.concatenate([real, fake])
     if max(n1, n2) <= d:  # singular covariances: exact small-matrix path
-        tr_sqrt = np.linalg.svd(a @ b.T, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+            ab, tr1, tr2 = a @ b.T, (a * a).sum() / (n1 - 1), (b * b).sum() / (n2 - 1)
+        check_finite_result(float(np.abs(ab).sum() + tr1 + tr2), "FID", both)
+        tr_sqrt = np.linalg.svd(ab, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
         diff = mu1 - mu2
-        tr1 = (a * a).sum() / (n1 - 1)
-        tr2 = (b * b).sum() / (n2 - 1)
-        return float(diff @ diff + tr1 + tr2 - 2.0 * tr_sqrt)
-    return frechet_distance(mu1, (a.T @ a) / (n1 - 1), mu2, (b.T @ b) / (n2 - 1))
+        return check_finite_result(float(diff @ diff + tr1 + tr2 - 2.0 * tr_sqrt), "FID", both)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        s1, s2 = (a.T @ a) / (n1 - 1), (b.T @ b) / (n2 - 1)
+    check_finite_result(float(np.abs(s1).sum() + np.abs(s2).sum()), "FID's covariances", both)
+    return frechet_distance(mu1, s1, mu2, s2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_pair
+from ._checks import as_pair, check_finite_result
 
 __all__ = ["kid", "mmd2_unbiased_poly"]
 
@@ -43,8 +43,10 @@ def kid(real, fake, subsets: int = 100, subset_size: int = 1000,
     m = min(real.shape[0], fake.shape[0], subset_size)
     rng = np.random.default_rng(seed)
     scores = np.empty(subsets)
-    for i in range(subsets):
-        x = real[rng.choice(real.shape[0], m, replace=False)]
-        y = fake[rng.choice(fake.shape[0], m, replace=False)]
-        scores[i] = mmd2_unbiased_poly(x, y)
-    return float(scores.mean()), float(scores.std())
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        for i in range(subsets):
+            x = real[rng.choice(real.shape[0], m, replace=False)]
+            y = fake[rng.choice(fake.shape[0], m, replace=False)]
+            scores[i] = mmd2_unbiased_poly(x, y)
+    mean = check_finite_result(float(scores.mean()), "KID", np.concatenate([real, fake]))
+    return mean, float(scores.std())
