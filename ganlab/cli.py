@@ -563,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     who = f"ganlab {args.command}" + (f" [rank {rank}]" if rank else "")
     try:
         return cmd(args)
+    except BrokenPipeError:  # `ganlab list | head`: the reader left; not an error of ours
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout again at exit)
+        return 0
     except (CLIError, CheckpointError, NonFiniteLossError, OSError) as err:
         print(f"{who}: error: {err}", file=sys.stderr)
         return 2

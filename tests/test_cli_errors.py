@@ -287,3 +287,15 @@ def test_checkpoint_with_cuda_rng_resumes_on_cpu_and_says_what_was_reseeded(tmp_
     assert code == 0, err
     assert "CUDA RNG states do not apply" in text and "latents re-seeded" in text
     assert torch.load(run / "last.pt", weights_only=True)["step"] == 8
+
+
+def test_list_into_a_pipe_that_closes_early_is_quiet():
+    """`ganlab list | head -1`: the reader leaves early; no error line, status 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "ganlab", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line: every write meets EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and err == ""
