@@ -252,7 +252,7 @@ def draw(fig, step, p):
     viz.show_images(y, nrow=6, title=f"augmented faces, p = {p:.2f}", ax=ax2)
 
 
-slider_plot(draw, {"step": Slider(0, STEPS, EVAL_EVERY / 5, STEPS, "step"),
+_ = slider_plot(draw, {"step": Slider(0, STEPS, EVAL_EVERY / 5, STEPS, "step"),
                    "p": Slider(0, 1, 0.05, 0.4, "p")}, figsize=(10, 4.2))
 
 # %% [markdown]

@@ -244,7 +244,7 @@ def draw_styles(fig, psi, crossover):
                     title=f"psi={psi:.2f}; middle row: {int(crossover)} coarse styles from the top row")
 
 
-slider_plot(draw_styles, {"psi": Slider(0.0, 1.0, 0.05, 0.7, "psi"),
+_ = slider_plot(draw_styles, {"psi": Slider(0.0, 1.0, 0.05, 0.7, "psi"),
                           "crossover": Slider(0, G_shipped.num_ws, 1, 3, "crossover")}, figsize=(8, 3.5))
 
 # %% [markdown]

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "book" / "_build" / "html"
 CHAPTER = "chapters/ch01_minimax.html"
 SCREENSHOT = ROOT / "book" / "_build" / "screenshot_ch01.png"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars", "--virtual-time-budget=20000"]
@@ -216,3 +216,61 @@ def test_ledger_chapters_show_their_claims_table(site):
         cells = re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", table, re.S)
         assert cells and len(cells) % 5 == 0, f"{stem}: the claims table has no rows"
         assert set(cells[4::5]) == {"yes"}, f"{stem}: a claim in the table did not pass"
+
+
+# --- executed copies: reused when current, stale chapters executed and kept ----------------
+
+
+def _build_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_build", ROOT / "book" / "build.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _tiny_notebook(path: Path, value: int) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# tiny"), nbformat.v4.new_code_cell(f"x = {value}\nx * 3")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_stale_chapters_are_executed_once_and_kept(tmp_path, monkeypatch):
+    import nbformat
+
+    build = _build_module()
+    src, done = tmp_path / "notebooks", tmp_path / "_executed"
+    src.mkdir()
+    _tiny_notebook(src / "ch98_a.ipynb", 2)
+    _tiny_notebook(src / "ch99_b.ipynb", 5)
+    assert [p.name for p in build.stale_chapters(src, done)] == ["ch98_a.ipynb", "ch99_b.ipynb"]
+
+    monkeypatch.delenv("GANLAB_STATIC", raising=False)
+    seconds = build.execute_chapter(src / "ch98_a.ipynb", done, timeout=120)
+    assert seconds > 0
+    assert [p.name for p in build.stale_chapters(src, done)] == ["ch99_b.ipynb"]  # a is current now
+    out = nbformat.read(done / "ch98_a.ipynb", as_version=4)
+    assert out.metadata["mystnb"] == {"execution_mode": "off"}  # jupyter-book will not run it again
+    result = [o for o in out.cells[1].outputs if o.output_type == "execute_result"]
+    assert result and result[0].data["text/plain"] == "6"
+    assert os.environ["GANLAB_STATIC"] == "1"  # the chapters' kernels draw widgets statically
+
+    _tiny_notebook(src / "ch98_a.ipynb", 3)  # the source changes: its copy is stale again
+    assert build.executed_copy(src / "ch98_a.ipynb", done) is None
+    assert [p.name for p in build.stale_chapters(src, done)] == ["ch98_a.ipynb", "ch99_b.ipynb"]
+
+
+def test_ganlab_book_runs_the_build_script(monkeypatch):
+    import subprocess as sp
+
+    from ganlab import cli
+
+    calls = []
+    monkeypatch.setattr(sp, "call", lambda cmd, cwd=None: calls.append((cmd, cwd)) or 0)
+    assert cli.main(["book", "--jobs", "3"]) == 0
+    (cmd, cwd), = calls
+    assert cmd[1:] == [str(ROOT / "book" / "build.py"), "--jobs", "3"] and Path(cwd) == ROOT
