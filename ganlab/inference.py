@@ -15,6 +15,10 @@ Every variant here is a `Game` for the one trainer (`ganlab.train`); none copies
 - bigan: Donahue et al. 2017, "Adversarial Feature Learning" / Dumoulin et al. 2017 (ALI):
   an encoder E on G's team; D sees pairs (x, E(x)) as real and (G(z), z) as fake. G and E
   minimise the swapped-label (non-saturating) loss of both pairs, as in the papers' code.
+  Option `cycle_weight`: the explicit cycle-consistency term of ALICE (Li et al. 2017,
+  "ALICE: Towards Understanding Adversarial Learning for Joint Distribution Matching",
+  section 4, the l2 form of the conditional-entropy bound): G and E also minimise the
+  mean squared error of x - G(E(x)). Off (0) by default: plain BiGAN/ALI.
 - aae: Makhzani et al. 2016, "Adversarial Autoencoders", section 2: a reconstruction
   phase (E and G), then a regularisation phase in two parts: D tells prior samples
   z ~ N(0, I) from codes E(x), and E alone fools D. Deviation: a deterministic encoder
@@ -31,23 +35,38 @@ Every variant here is a `Game` for the one trainer (`ganlab.train`); none copies
   non-saturating form; an optional small pixel term (`pixel_weight`, 0 by default).
 
 InfoGAN lives in `ganlab.variants` (`mutual_information_loss`, `info_codes`).
+
+Measuring what the variants learned (chapter 7):
+
+- `matched_accuracy`: the accuracy of unsupervised codes under the best one-to-one
+  matching of codes to classes (the Hungarian algorithm on the confusion matrix, as in
+  the clustering accuracy InfoGAN's paper reports for MNIST, section 7.2).
+- `linear_probe`: held-out accuracy of a logistic regression on standardised features,
+  the usual measure of an encoder's representation (BiGAN, section 4.2).
+- `save_pretrained` / `load_pretrained`: the small trained games chapter 7 ships in
+  `ganlab/weights/` (float16 state dicts of the nets it evaluates, and the options that
+  rebuild them with `variants.build`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, nets
 from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, adversarial_phases, gd_teams, register
+from .variants import GANConfig, Preset, adversarial_phases, build, gd_teams, register
 
 __all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfig",
            "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "bigan_pairs",
-           "reparameterize", "kl_standard_normal", "feature_distance", "encode"]
+           "reparameterize", "kl_standard_normal", "feature_distance", "encode",
+           "matched_accuracy", "linear_probe", "save_pretrained", "load_pretrained"]
 
 
 # --- configs -------------------------------------------------------------------------------
@@ -76,6 +95,7 @@ class BiGANConfig(GANConfig):
     nz: int | None = 32  # latent size (E's output size)
     d_norm: str = "none"  # the x branch of D: no batch norm (D sees two kinds of pairs)
     dropout: float = 0.2  # dropout in D's joint layers (ALI uses dropout in D)
+    cycle_weight: float = 0.0  # ALICE's explicit cycle term: weight of mean (x - G(E(x)))^2
 
 
 @dataclass
@@ -257,7 +277,12 @@ def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes:
         (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
         g_adv = g_fn(ctx.d(gz, z))  # G wants (G(z), z) called real
         e_adv = F.softplus(ctx.d(x, ex)).mean()  # E wants (x, E(x)) called fake: -log(1 - D)
-        return {"loss": g_adv + e_adv, "g_adv": g_adv.detach(), "e_adv": e_adv.detach()}
+        out = {"loss": g_adv + e_adv, "g_adv": g_adv.detach(), "e_adv": e_adv.detach()}
+        if cfg.cycle_weight > 0:  # ALICE: ||x - G(E(x))||^2, mean over pixels and batch
+            cycle = F.mse_loss(ctx.nets["G"](ex), x)
+            out["loss"] = out["loss"] + cfg.cycle_weight * cycle
+            out["cycle"] = cycle.detach()
+        return out
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
     return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
@@ -384,6 +409,100 @@ def _build_vaegan(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: 
              "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas)}
     phases = [Phase("E", "E", e_phase), Phase("G", "G", g_phase), Phase("D", "D", d_phase)]
     return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=())
+
+
+# --- measuring what was learned -------------------------------------------------------------
+
+
+def _labels(a, name: str) -> np.ndarray:
+    a = np.asarray(a.cpu() if isinstance(a, Tensor) else a)
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer) or (a < 0).any():
+        raise ValueError(f"{name} must be a 1-D array of non-negative integers, got dtype "
+                         f"{a.dtype} and shape {a.shape}")
+    return a.astype(np.int64)
+
+
+def matched_accuracy(codes, labels) -> float:
+    """Accuracy of `codes` as `labels` under the best one-to-one map from codes to labels.
+
+    codes, labels: (N,) integers. The map maximises the trace of the confusion matrix
+    (Hungarian algorithm, scipy's `linear_sum_assignment`); codes left unmatched (more codes
+    than labels) count as errors. Independent codes score above 1/K: the matching picks the
+    best of K! maps, so chance must be measured on the same N, not assumed.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    c, y = _labels(codes, "codes"), _labels(labels, "labels")
+    if len(c) != len(y) or len(c) == 0:
+        raise ValueError(f"codes and labels need the same non-zero length, got {len(c)} and {len(y)}")
+    confusion = np.zeros((c.max() + 1, y.max() + 1))
+    np.add.at(confusion, (c, y), 1)  # (K_codes, K_labels)
+    rows, cols = linear_sum_assignment(-confusion)
+    return float(confusion[rows, cols].sum() / len(c))
+
+
+def linear_probe(train_x, train_y, test_x, test_y, max_iter: int = 2000) -> float:
+    """Held-out accuracy of a logistic regression fitted on standardised (N, d) features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    as_np = lambda a: np.asarray(a.cpu() if isinstance(a, Tensor) else a, dtype=np.float64)  # noqa: E731
+    xs = [as_np(a).reshape(len(a), -1) for a in (train_x, test_x)]
+    ys = [_labels(a, n) for a, n in ((train_y, "train_y"), (test_y, "test_y"))]
+    for x, y in zip(xs, ys):
+        if len(x) != len(y):
+            raise ValueError(f"features and labels differ in length: {len(x)} and {len(y)}")
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    return float(clf.fit(xs[0], ys[0]).score(xs[1], ys[1]))
+
+
+def save_pretrained(path: str | Path, games: dict[str, dict], nets_kept: dict[str, tuple[str, ...]],
+                    merge: bool = False) -> None:
+    """Write trained games as float16 state dicts of `nets_kept[key]`, plus a JSON of options.
+
+    games: key -> {"variant": name, "options": build options, "seed": s, "game": Game,
+    "record": anything JSON (steps, seconds, ...)}. `path` ends in `.pt`; the JSON sits
+    beside it with the same stem. merge=True keeps the file's other games.
+    """
+    path = Path(path)
+    blobs, meta = {}, {}
+    if merge and path.exists():  # keep the games of the file that this call does not rewrite
+        blobs = torch.load(path, map_location="cpu", weights_only=True)
+        meta = json.loads(path.with_suffix(".json").read_text())
+    for key, g in games.items():
+        sd = {}
+        for n in nets_kept[key]:
+            for k, v in g["game"].nets[n].state_dict().items():
+                sd[f"{n}.{k}"] = v.detach().cpu().half() if v.is_floating_point() else v.cpu()
+        blobs[key] = sd
+        meta[key] = {"variant": g["variant"], "options": g["options"], "seed": g["seed"],
+                     "nets": list(nets_kept[key]), **g.get("record", {})}
+    torch.save(blobs, path)
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def load_pretrained(path: str | Path, key: str, shape: tuple[int, ...] = (1, 16, 16),
+                    n_classes: int = 10, trained: bool = True) -> Game:
+    """Rebuild game `key` of a `save_pretrained` file, load its nets (float32), eval mode.
+
+    trained=False returns the same game as built before training (same options, same
+    seed's initial weights): the untrained null of a claim about the trained one.
+    """
+    path = Path(path)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if key not in meta:
+        raise KeyError(f"{path.name} has no game {key!r}; it has {sorted(meta)}")
+    m = meta[key]
+    game = build(m["variant"], shape, n_classes=n_classes, seed=m["seed"], **m["options"])
+    sd = torch.load(path, map_location="cpu", weights_only=True)[key] if trained else {}
+    for n in m["nets"] if trained else []:
+        part = {k[len(n) + 1:]: v.float() if v.is_floating_point() else v
+                for k, v in sd.items() if k.startswith(f"{n}.")}
+        game.nets[n].load_state_dict(part)
+    for net in game.nets.values():
+        net.eval()
+    return game
 
 
 # --- registry ------------------------------------------------------------------------------

@@ -24,47 +24,76 @@
 #
 # Every check uses the digits classifier that ships with ganlab
 # (`ganlab.features.load_digits_net()`), trained on real digits, as a judge: it never sees
-# a generator during its training. Every number in the text below is computed by this
-# notebook under the active budget.
+# a generator during its training. Every claim goes through the claims ledger
+# (`ganlab.claims`): its line prints the measured value (one per seed), the bar, and the
+# **null**, what an untrained or trivial model scores on the same measurement, which must
+# fail the bar. The table at the end collects them.
+#
+# **What runs here and what was trained before.** The CPU budget cannot train seven
+# variants on three seeds each long enough for them to do their job. So each section first
+# runs its variant live for a short while, to show the mechanism, and then judges
+# games trained longer by `scripts/train_ch07_models.py` (same data, same nets, the same
+# one trainer, seeds 0, 1 and 2; the command and its run time are in `benchmarks/README.md`)
+# and shipped in `ganlab/weights/ch07_models.pt`. The judging runs here, on every seed, next
+# to the same nets before training (`inference.load_pretrained(..., trained=False)`).
+
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-from sklearn.linear_model import LogisticRegression
 
-from ganlab import data, inference, metrics, variants, viz
+from ganlab import claims, data, inference, metrics, variants, viz
 from ganlab.budget import budget, pick
-from ganlab.features import load_digits_net
-from ganlab.metrics.fid import fid
+from ganlab.features import load_digits_net, weights_path
 from ganlab.train import Trainer
 
+ledger = claims.Ledger("ch07_conditioning")
 print(f"budget: {budget()}")
 train_set, test_set = data.digits(16, "train"), data.digits(16, "test")
 judge = load_digits_net()
-WIDTH = pick(cpu=16, full=64)  # DCGAN width (ngf = ndf)
-BATCH = pick(cpu=64, full=128)
+SEEDS = [0, 1, 2]
+MODELS = weights_path("ch07_models.pt")
+N_SAMPLES = 1000  # generated images per check
+CHANCE = 0.1  # ten digit classes
 print(f"{len(train_set)} training and {len(test_set)} test digits, 16x16")
 
 
-def train(name, steps, **options):
-    """Build variant `name` on the digits, train it `steps` steps, return the game on CPU."""
-    torch.manual_seed(0)  # the nets' initial weights
-    game = variants.build(name, (1, 16, 16), n_classes=10, width=WIDTH, **options)
-    Trainer(game, train_set, steps=steps, batch=BATCH, ema_decay=0.0, progress=False,
-            seed=0).fit()
+def live(name, steps, **options):
+    """Train variant `name` on the digits for `steps` steps here (seed 0), in eval mode."""
+    game = variants.build(name, (1, 16, 16), n_classes=10, width=16, **options)
+    Trainer(game, train_set, steps=steps, batch=64, ema_decay=0.0, progress=False, seed=0).fit()
+    return cpu_eval(game)
+
+
+def cpu_eval(game):
     for m in game.nets.values():
         m.cpu().eval()
     return game
 
 
-def class_accuracy(x, y):
-    """Fraction of images x that the judge classifies as y."""
+def shipped(key, trained=True):
+    """The shipped games `key` for every seed (or the same nets untrained: the null)."""
+    return [inference.load_pretrained(MODELS, f"{key}-s{s}", trained=trained) for s in SEEDS]
+
+
+def latents(game, n=N_SAMPLES, seed=1):
+    return torch.randn(n, game.nz, generator=torch.Generator().manual_seed(seed))
+
+
+def asked_class_accuracy(game):
+    """Fraction of samples of a conditional G that the judge puts in the class G was asked for."""
+    y = torch.arange(N_SAMPLES) % 10
+    with torch.no_grad():
+        x = game.nets["G"](latents(game), y)
     return (judge.probs(x).argmax(1) == y).float().mean().item()
 
 
-results = {}  # check -> number, for the closing table
+def class_columns(game, title):
+    with torch.no_grad():
+        x = game.nets["G"](latents(game, 100), torch.arange(100) % 10)
+    viz.show_images(x, nrow=10, title=title)
+    plt.show()
 
 # %% [markdown]
 # ## Conditional GAN: the label to both players
@@ -83,26 +112,25 @@ results = {}  # check -> number, for the closing table
 # is that real images come with their labels and fakes with random ones. One detail
 # matters at this scale: the class embedding $e_y$ starts from DCGAN's $\mathcal{N}(0, 0.02)$
 # (`cgan-projection`); with `nn.Embedding`'s default $\mathcal{N}(0, 1)$ the inner product
-# over D's 512 features dominates the logit from the first step and D wins at once. The check: ask for
-# each class, let the judge classify the samples.
+# over D's features dominates the logit from the first step and D wins at once.
+#
+# The check: ask for each class in turn, let the judge classify the samples, and count how
+# often it names the class that was asked for. A generator that ignores the label scores
+# chance, one in ten; the null is the same generator before training. First a short live
+# run, then the shipped games on three seeds.
 
 # %%
-cgan_steps = pick(cpu=300, full=5000)
-acc_cgan = {}
-for name in ("cgan-concat", "cgan-projection"):
-    game = train(name, cgan_steps, nz=32)
-    y = torch.arange(1000) % 10
-    with torch.no_grad():
-        x = game.nets["G"](torch.randn(1000, game.nz, generator=torch.Generator().manual_seed(1)), y)
-    acc_cgan[name] = class_accuracy(x, y)
-    viz.show_images(x[:100],
-                    nrow=10, title=f"{name}: one column per class")
-    plt.show()
-results["cGAN concat: class accuracy"] = acc_cgan["cgan-concat"]
-results["cGAN projection: class accuracy"] = acc_cgan["cgan-projection"]
-print(f"class accuracy after {cgan_steps} steps: concat {acc_cgan['cgan-concat']:.1%}, "
-      f"projection {acc_cgan['cgan-projection']:.1%} (chance 10%)")
-assert min(acc_cgan.values()) > 0.25  # chance is 0.1; goal 0.9 under the full budget
+cgan_live = live("cgan-projection", pick(cpu=200, full=3000), nz=32)
+class_columns(cgan_live, "cgan-projection, trained live: one column per asked class")
+
+# %%
+CLASS_BAR = 0.5  # asked-class accuracy: five times chance
+for key in ("cgan-concat", "cgan-projection"):
+    acc = [asked_class_accuracy(g) for g in shipped(key)]
+    acc0 = [asked_class_accuracy(g) for g in shipped(key, trained=False)]
+    ledger.claim(f"{key} generates the asked class: judge accuracy on its samples", acc,
+                 null=acc0, null_name="untrained G", bar=claims.at_least(CLASS_BAR), fmt=".3f")
+class_columns(shipped("cgan-concat")[0], "cgan-concat, shipped (seed 0)")
 
 # %% [markdown]
 # ## ACGAN: D also classifies
@@ -112,19 +140,15 @@ assert min(acc_cgan.values()) > 0.25  # chance is 0.1; goal 0.9 under the full b
 # the class of real images *and* of fakes (with the labels G was asked for); G minimises its
 # adversarial loss plus the cross-entropy of its samples' requested class. G is thus pushed
 # towards images that are easy to classify, which shows as high class accuracy (and, at
-# scale, as less diversity within a class).
+# scale, as less diversity within a class). Same check, same null.
 
 # %%
-acgan = train("acgan", pick(cpu=200, full=5000), nz=32)
-y = torch.arange(1000) % 10
-with torch.no_grad():
-    x = acgan.nets["G"](torch.randn(1000, acgan.nz, generator=torch.Generator().manual_seed(1)), y)
-results["ACGAN: class accuracy"] = acc_acgan = class_accuracy(x, y)
-viz.show_images(x[:100],
-                nrow=10, title="ACGAN: one column per class")
-plt.show()
-print(f"ACGAN class accuracy {acc_acgan:.1%}")
-assert acc_acgan > 0.3
+acgan_live = live("acgan", pick(cpu=150, full=3000), nz=32)
+class_columns(acgan_live, "ACGAN, trained live: one column per asked class")
+acc = [asked_class_accuracy(g) for g in shipped("acgan")]
+acc0 = [asked_class_accuracy(g) for g in shipped("acgan", trained=False)]
+ledger.claim("ACGAN generates the asked class: judge accuracy on its samples", acc, null=acc0,
+             null_name="untrained G", bar=claims.at_least(CLASS_BAR), fmt=".3f")
 
 # %% [markdown]
 # ## InfoGAN: codes nobody labelled
@@ -136,47 +160,65 @@ assert acc_acgan > 0.3
 # $I(c; G(z, c))$, up to the constant $H(c)$ (`variants.mutual_information_loss`). Nothing
 # says that $c$ should mean "digit class"; the check is how well it ends up meaning it. We
 # match each value of $c$ to a digit with the Hungarian algorithm on the confusion matrix
-# (the best one-to-one matching) and report the accuracy under that matching.
+# between $c$ and the judge's class of $G(z, c)$ (the best one-to-one matching,
+# `inference.matched_accuracy`) and report the accuracy under that matching.
+#
+# Chance is not one in ten here: the matching picks the best of $10!$ ways to name the
+# codes, so even a code that carries nothing scores above it. The null is therefore the
+# same measurement on the same samples with the codes shuffled among them (a code
+# assignment independent of the image, matched the same way).
 
 # %%
-info = train("infogan", pick(cpu=250, full=8000), nz=16)
-n_cat, n_cont = 10, 2
-z = torch.randn(2000, info.nz, generator=torch.Generator().manual_seed(1))
-cat, _ = variants.info_codes(z, n_cat, n_cont)
-with torch.no_grad():
-    pred = judge.probs(info.nets["G"](z)).argmax(1)
-confusion = np.zeros((n_cat, 10))
-np.add.at(confusion, (cat.numpy(), pred.numpy()), 1)
-rows, cols = linear_sum_assignment(-confusion)
-results["InfoGAN: best-matching accuracy"] = acc_info = confusion[rows, cols].sum() / len(z)
-print(f"InfoGAN: c matched to the judge's class, accuracy {acc_info:.1%} (chance 10%)")
-assert acc_info > 0.15
+N_CAT, N_CONT = 10, 2  # InfoGAN's codes (the variant's defaults)
+
+
+def info_matched_accuracy(game, seed):
+    """Matched accuracy of c against the judge's class of G(z, c), and with c shuffled."""
+    z = latents(game, 2 * N_SAMPLES)
+    cat, _ = variants.info_codes(z, N_CAT, N_CONT)
+    with torch.no_grad():
+        pred = judge.probs(game.nets["G"](z)).argmax(1)
+    shuffled = cat[torch.randperm(len(cat), generator=torch.Generator().manual_seed(seed))]
+    return inference.matched_accuracy(cat, pred), inference.matched_accuracy(shuffled, pred)
+
+
+info_live = live("infogan", pick(cpu=200, full=3000), nz=16)
+info = shipped("infogan")
+acc = [info_matched_accuracy(g, s) for g, s in zip(info, SEEDS)]
+INFO_BAR = 0.4  # matched accuracy: four times the ten-class chance
+ledger.claim("InfoGAN's categorical code recovers the digit class: Hungarian-matched accuracy",
+             [a[0] for a in acc], null=[a[1] for a in acc],
+             null_name="shuffled codes, matched the same way", bar=claims.at_least(INFO_BAR),
+             fmt=".3f")
 
 # %% [markdown]
 # Each row below holds the remaining noise fixed. Left: $c$ runs through its 10 values
 # along the row. Right: $c$ is fixed per row and the first continuous code $u$ runs from
 # $-1$ to $1$ (its coordinate of $z$ is $\sqrt2\,\mathrm{erf}^{-1}(u)$). A code that
-# captured one factor of variation (slant, width) changes that factor only.
+# captured one factor of variation (slant, width) changes that factor only. The games are
+# the shipped seed 0 and, for comparison, the short live run.
 
 # %%
 def code_grid(c_values, u_values, base):
     """z with categorical code c (argmax of the first coordinates) and continuous code 0 = u."""
     z = base.clone()
-    z[:, :n_cat] = -3.0
+    z[:, :N_CAT] = -3.0
     z[torch.arange(len(z)), c_values] = 3.0
-    z[:, n_cat] = torch.special.erfinv(u_values.clamp(-0.999, 0.999)) * 2**0.5
+    z[:, N_CAT] = torch.special.erfinv(u_values.clamp(-0.999, 0.999)) * 2**0.5
     return z
 
 
-base = torch.randn(8, info.nz, generator=torch.Generator().manual_seed(2)).repeat_interleave(10, 0)
-c_rows = torch.arange(8).repeat_interleave(10) % n_cat
+base = latents(info[0], 8, seed=2).repeat_interleave(10, 0)
+c_rows = torch.arange(8).repeat_interleave(10) % N_CAT
 u_cols = torch.linspace(-0.95, 0.95, 10).repeat(8)
-fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+fig, axes = plt.subplots(1, 3, figsize=(13, 4))
 with torch.no_grad():
-    grid_c = info.nets["G"](code_grid(torch.arange(80) % n_cat, torch.zeros(80), base))
-    grid_u = info.nets["G"](code_grid(c_rows, u_cols, base))
-viz.show_images(grid_c, nrow=10, title="c = 0..9 along each row", ax=axes[0])
-viz.show_images(grid_u, nrow=10, title="continuous code 1 from -1 to 1", ax=axes[1])
+    grid_c = info[0].nets["G"](code_grid(torch.arange(80) % N_CAT, torch.zeros(80), base))
+    grid_u = info[0].nets["G"](code_grid(c_rows, u_cols, base))
+    grid_live = info_live.nets["G"](code_grid(torch.arange(80) % N_CAT, torch.zeros(80), base))
+viz.show_images(grid_c, nrow=10, title="shipped: c = 0..9 along each row", ax=axes[0])
+viz.show_images(grid_u, nrow=10, title="shipped: continuous code 1 from -1 to 1", ax=axes[1])
+viz.show_images(grid_live, nrow=10, title="live run: c = 0..9 along each row", ax=axes[2])
 plt.show()
 
 # %% [markdown]
@@ -185,65 +227,122 @@ plt.show()
 # BiGAN (Donahue et al. 2017) and ALI (Dumoulin et al. 2017) learn the inverse map too. An
 # encoder $E$ joins G's team; D never sees an image alone but a pair: $(x, E(x))$ for a real
 # image, $(G(z), z)$ for a fake one (`inference.bigan_pairs`). At the optimum the two joint
-# distributions agree, so $E$ inverts $G$. Two checks: reconstructions $G(E(x))$ of test
-# digits classified by the judge, and a linear probe (logistic regression) trained on
-# $E(x)$ of the training digits and scored on the test digits, next to the same probe on
-# raw pixels. The two need not agree: E can sort the digits linearly long before its codes
-# land where G maps them back to the same digit (a reconstruction accuracy near 10 % means
-# G(E(x)) ignores which digit came in).
+# distributions agree, so $E$ inverts $G$; short of it, nothing forces $G(E(x))$ to look
+# like $x$, since no loss ever compares them. ALICE (Li et al. 2017) adds the missing
+# comparison, an explicit cycle term $\lambda\,\lVert x - G(E(x)) \rVert^2$ on G's team
+# (`cycle_weight`); the shipped file holds both, plain BiGAN (`bigan`) and BiGAN with the
+# cycle term (`bigan-cycle`), trained for the same number of steps.
+#
+# Two checks. **Reconstructions** $G(E(x))$ of the test digits, classified by the judge:
+# how often the round trip keeps the digit's class (chance: one in ten). A **linear probe**
+# (`inference.linear_probe`: logistic regression on standardised codes) fitted on $E(x)$ of
+# the training digits and scored on the test digits, the measure BiGAN's paper uses for
+# its encoder.
 
 # %%
-bigan = train("bigan", pick(cpu=200, full=8000), nz=32)
+def bigan_checks(game):
+    """(linear-probe accuracy on E(x), class kept by G(E(x)), reconstructions of the test digits)."""
+    code_train, code_test = (inference.encode(game.nets, s.x) for s in (train_set, test_set))
+    with torch.no_grad():
+        recon = game.nets["G"](code_test)
+    kept = (judge.probs(recon).argmax(1) == test_set.y).float().mean().item()
+    return inference.linear_probe(code_train, train_set.y, code_test, test_set.y), kept, recon
 
 
-def probe(train_features, test_features):
-    clf = LogisticRegression(max_iter=2000).fit(train_features.numpy(), train_set.y.numpy())
-    return clf.score(test_features.numpy(), test_set.y.numpy())
-
-
-code_test = inference.encode(bigan.nets, test_set.x)
-with torch.no_grad():
-    recon = bigan.nets["G"](code_test)
-results["BiGAN: G(E(x)) class accuracy"] = acc_rec = class_accuracy(recon, test_set.y)
-results["BiGAN: linear probe on E(x)"] = probe_e = probe(inference.encode(bigan.nets, train_set.x),
-                                                         code_test)
-results["linear probe on pixels"] = probe_px = probe(train_set.x.flatten(1),
-                                                     test_set.x.flatten(1))
-print(f"G(E(x)) keeps the class for {acc_rec:.1%} of test digits; linear probe on E(x) "
-      f"{probe_e:.1%}, on pixels {probe_px:.1%}")
-viz.show_images(torch.cat([test_set.x[:10], recon[:10]]), nrow=10,
-                title="test digits (top) and G(E(x)) (bottom)")
+CYCLE = 10.0  # ALICE's cycle weight (the shipped bigan-cycle games use the same)
+bigan_live = live("bigan", pick(cpu=150, full=3000), nz=32, cycle_weight=CYCLE)
+plain, cycle = [bigan_checks(g) for g in shipped("bigan")], [bigan_checks(g) for g in shipped("bigan-cycle")]
+untrained = [bigan_checks(g) for g in shipped("bigan-cycle", trained=False)]
+RECON_BAR = 0.5  # class kept by G(E(x)): five times chance
+ledger.claim("with the cycle term, G(E(x)) keeps the digit's class: judge accuracy",
+             [b[1] for b in cycle], null=[b[1] for b in untrained], null_name="untrained G and E",
+             bar=claims.at_least(RECON_BAR), fmt=".3f")
+CHANCE_BAR = 0.2  # "no better than chance" for the class kept
+ledger.claim("plain BiGAN at the same budget: G(E(x)) keeps the class no better than chance",
+             [b[1] for b in plain], null=[b[1] for b in cycle], null_name="BiGAN with the cycle term",
+             bar=claims.at_most(CHANCE_BAR), fmt=".3f")
+viz.show_images(torch.cat([test_set.x[:10], plain[0][2][:10], cycle[0][2][:10],
+                           bigan_checks(bigan_live)[2][:10]]), nrow=10,
+                title="test digits; G(E(x)): plain BiGAN, with the cycle term, live run")
 plt.show()
-assert probe_e > 0.3  # E(x) carries class information; G(E(x)) is only reported
 
 # %% [markdown]
-# ## Adversarial autoencoder: a prior imposed on the codes
+# The probe tells a different story. An untrained convolutional encoder is no zero: its
+# random features, standardised, already separate the digits linearly about as well as
+# anything here, so the probe has little room to credit BiGAN's training. Two claims say
+# so: the untrained encoder's probe against a probe on codes that carry nothing (Gaussian
+# noise of the same size), and the distance between the trained and the untrained
+# encoder's probes, against the distance between the trained probe and the noise probe.
+# A probe *well above* the untrained encoder's, which is what one would hope an
+# adversarially trained encoder gives, is not what this run shows.
+
+# %%
+PROBE_BAR = 0.8  # probe accuracy of the untrained encoder's codes
+PROBE_TOL = 0.05  # how close the trained encoder's probe is to the untrained one's
+noise_probe = []
+for s in SEEDS:
+    g = torch.Generator().manual_seed(s)
+    noise_probe.append(inference.linear_probe(torch.randn(len(train_set), 32, generator=g), train_set.y,
+                                              torch.randn(len(test_set), 32, generator=g), test_set.y))
+ledger.claim("an untrained encoder's codes already give a strong linear probe",
+             [b[0] for b in untrained], null=noise_probe, null_name="noise codes",
+             bar=claims.at_least(PROBE_BAR), fmt=".3f")
+ledger.claim("training (with the cycle term) moves the probe little: |probe(E) - probe(untrained E)|",
+             [abs(c[0] - u[0]) for c, u in zip(cycle, untrained)],
+             null=[abs(c[0] - n) for c, n in zip(cycle, noise_probe)],
+             null_name="|probe(E) - probe(noise codes)|", bar=claims.at_most(PROBE_TOL), fmt=".3f")
+
+# %% [markdown]
+# ## Adversarial autoencoder: a prior pushed onto the codes
 #
 # Makhzani et al. (2016) keep an ordinary autoencoder (E, then G as decoder, mean-squared
 # error) and add a game *in the latent space*: D tells samples of the prior
 # $\mathcal{N}(0, I)$ from codes $E(x)$, and E alone tries to fool it. Three phases, three
 # teams: reconstruction (E and G), D, regularisation (E). With a 2D code the whole latent
-# space fits in one picture; the check is the codes' mean and standard deviation, which
-# should approach 0 and 1. The latent game oscillates before it settles: after the CPU
-# budget's few hundred steps the moments are still some way off, so the notebook asserts
-# only a loose tolerance there (codes neither collapsed nor spread far beyond the prior's
-# scale) and prints the numbers; the full budget is where they should come close.
+# space fits in one picture.
+#
+# The check is a two-sample test between the codes of the training digits and as many
+# samples of the prior: a classifier two-sample test (`metrics.classifier_two_sample_test`,
+# Lopez-Paz & Oquab 2017) trains a small MLP to tell the two apart on one half and reports
+# its accuracy on the other half; one half means it cannot tell them apart at all. Two
+# claims. First, what the latent game adds: the critic's accuracy against the same
+# autoencoder trained for as long with the reconstruction phase alone (`ae` in the shipped
+# file), which the AAE must undercut by a margin. Second, how far the codes still are from
+# the prior: the latent game oscillates and, at this budget, the critic still tells the
+# codes from the prior better than it tells two samples of the prior apart (the null).
 
 # %%
-aae = train("aae", pick(cpu=300, full=8000), nz=2, lr_g=2e-3, lr_d=1e-3)
-codes = inference.encode(aae.nets, train_set.x)  # (N, 2)
-mean, std = codes.mean(0), codes.std(0)
-results["AAE: max |mean| of codes"] = m_err = mean.abs().max().item()
-results["AAE: max |std - 1| of codes"] = s_err = (std - 1).abs().max().item()
-print(f"codes: mean {mean.numpy().round(2)}, std {std.numpy().round(2)}")
-fig, ax = plt.subplots(figsize=(5, 5))
-sc = ax.scatter(*codes.T.numpy(), c=train_set.y.numpy(), cmap="tab10", s=4)
-ax.add_patch(plt.Circle((0, 0), 2.0, fill=False, ls="--", color="grey"))
-fig.colorbar(sc, ax=ax, label="digit")
-ax.set_title("AAE codes of the training digits\n(dashed circle: 2 sigma of the prior)")
-ax.set_aspect("equal")
+def prior_test(codes, seed):
+    """Held-out accuracy of a critic telling codes (N, 2) from as many N(0, I) samples."""
+    prior = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed))
+    return metrics.classifier_two_sample_test(prior.numpy(), codes.numpy(), seed=seed)["accuracy"]
+
+
+aae_live = live("aae", pick(cpu=200, full=3000), nz=2, lr_g=2e-3, lr_d=1e-3)
+aae, ae = shipped("aae"), shipped("ae")
+c2st_aae = [prior_test(inference.encode(g.nets, train_set.x), s) for g, s in zip(aae, SEEDS)]
+c2st_ae = [prior_test(inference.encode(g.nets, train_set.x), s) for g, s in zip(ae, SEEDS)]
+c2st_floor = [prior_test(torch.randn(len(train_set), 2, generator=torch.Generator().manual_seed(s + 10)), s)
+              for s in SEEDS]
+C2ST_MARGIN = 0.15  # the AAE's critic accuracy below the best autoencoder-alone seed
+ledger.claim("the latent game pulls the codes towards the prior: two-sample critic accuracy",
+             c2st_aae, null=c2st_ae, null_name="same autoencoder without the latent game",
+             bar=claims.margin_under(min(c2st_ae), C2ST_MARGIN), fmt=".3f")
+C2ST_BAR = 0.55  # a critic accuracy that tells the codes from the prior
+ledger.claim("but a two-sample test still tells the AAE's codes from N(0, I): critic accuracy",
+             c2st_aae, null=c2st_floor, null_name="a second sample of N(0, I)",
+             bar=claims.at_least(C2ST_BAR), fmt=".3f")
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.5))
+for ax, game, title in zip(axes, (aae[0], ae[0], aae_live),
+                           ("AAE, shipped (seed 0)", "autoencoder alone (seed 0)", "AAE, live run")):
+    codes = inference.encode(game.nets, train_set.x)
+    sc = ax.scatter(*codes.T.numpy(), c=train_set.y.numpy(), cmap="tab10", s=4)
+    ax.add_patch(plt.Circle((0, 0), 2.0, fill=False, ls="--", color="grey"))
+    ax.set_title(f"{title}\n(dashed circle: 2 sigma of the prior)")
+    ax.set_aspect("equal")
+fig.colorbar(sc, ax=axes, label="digit")
 plt.show()
-assert m_err < 1.5 and (std > 0.2).all() and (std < 2.0).all()
+
 
 # %% [markdown]
 # ## VAE-GAN: reconstruction measured by D
@@ -253,44 +352,69 @@ assert m_err < 1.5 and (std > 0.2).all() and (std < 2.0).all()
 # the generator of a GAN and measure the reconstruction error on D's features instead of
 # pixels (`inference.feature_distance`); E minimises KL + feature error, G the feature error
 # plus its GAN loss, D its GAN loss, three teams. (With so few steps D's features say
-# little, so we keep a pixel term with weight 1, `pixel_weight`.) Sharpness: the mean
-# squared response to a Laplacian filter (high-frequency energy) of the samples, next to
-# that of real digits, and the FID in the judge's features.
+# little, so we keep a pixel term with weight 1, `pixel_weight`.)
+#
+# Sharpness: the mean squared response to a Laplacian filter (high-frequency energy,
+# `metrics.high_frequency_energy`) of samples from the prior. Blur scores low, but noise and
+# checkerboard artefacts score high too, so the bar is two-sided, around the real test
+# digits' own value; the null is the VAE (shipped with half again as many training steps as the
+# VAE-GAN, see `benchmarks/README.md`). The price one expects: the VAE-GAN's decoder no
+# longer minimises the pixel error alone, so its reconstructions of test digits might sit
+# further from them in pixels. With the pixel term kept, this run measures no such cost:
+# the claim is that the VAE-GAN's pixel error stays within a stated tolerance of the VAE's
+# (the null, the same nets untrained, is far off), and that its reconstructions keep the
+# digit's class.
 
 # %%
-hf_energy = metrics.high_frequency_energy  # mean squared 3x3 Laplacian
-
-
-vae_steps = pick(cpu=150, full=8000)
-sharp, fids = {}, {}
-for name, options in [("vae", {}), ("vaegan", {"pixel_weight": 1.0})]:
-    game = train(name, vae_steps, **options)
+def vae_checks(game):
+    """(high-frequency energy of prior samples, test reconstruction MSE, class kept, samples)."""
     with torch.no_grad():
-        x = game.nets["G"](torch.randn(1000, game.nz, generator=torch.Generator().manual_seed(1)))
-    sharp[name] = hf_energy(x)
-    fids[name] = fid(judge.features(test_set.x).numpy(), judge.features(x).numpy())
-    viz.show_images(x[:64], nrow=8, title=f"{name} samples")
-    plt.show()
-sharp["real"] = hf_energy(test_set.x)
-results["VAE: high-frequency energy"], results["VAE-GAN: high-frequency energy"] = \
-    sharp["vae"], sharp["vaegan"]
-results["VAE: FID (judge features)"], results["VAE-GAN: FID (judge features)"] = \
-    fids["vae"], fids["vaegan"]
-print(f"high-frequency energy: VAE {sharp['vae']:.4f}, VAE-GAN {sharp['vaegan']:.4f}, "
-      f"real digits {sharp['real']:.4f}; FID: VAE {fids['vae']:.2f}, VAE-GAN {fids['vaegan']:.2f}")
-assert sharp["vaegan"] > sharp["vae"]
+        samples = game.nets["G"](latents(game))
+        recon = game.nets["G"](inference.encode(game.nets, test_set.x))
+    mse = (recon - test_set.x).square().mean().item()
+    kept = (judge.probs(recon).argmax(1) == test_set.y).float().mean().item()
+    return metrics.high_frequency_energy(samples), mse, kept, samples
+
+
+vaegan_live = live("vaegan", pick(cpu=100, full=3000), pixel_weight=1.0)
+vae, vaegan = [vae_checks(g) for g in shipped("vae")], [vae_checks(g) for g in shipped("vaegan")]
+vaegan0 = [vae_checks(g) for g in shipped("vaegan", trained=False)]
+hf_real = metrics.high_frequency_energy(test_set.x)
+SHARP_TOL = 0.15  # relative band around the real digits' high-frequency energy
+ledger.claim("VAE-GAN samples are as sharp as real digits: high-frequency energy",
+             [v[0] for v in vaegan], null=[v[0] for v in vae], null_name="VAE",
+             bar=claims.near(hf_real, SHARP_TOL, rel=True), fmt=".4f")
+COST_TOL = 0.1  # relative band around the VAE's mean reconstruction error
+mse_vae = float(np.mean([v[1] for v in vae]))
+ledger.claim("at no measurable cost in pixels: VAE-GAN test reconstruction MSE, vs the VAE's mean",
+             [v[1] for v in vaegan], null=[v[1] for v in vaegan0], null_name="untrained E and G",
+             bar=claims.near(mse_vae, COST_TOL, rel=True), fmt=".4f")
+KEEP_BAR = 0.6  # class kept by the VAE-GAN's reconstructions
+ledger.claim("VAE-GAN reconstructions keep the digit's class (judge accuracy)",
+             [v[2] for v in vaegan], null=[v[2] for v in vaegan0], null_name="untrained E and G",
+             bar=claims.at_least(KEEP_BAR), fmt=".3f")
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.5))
+with torch.no_grad():
+    live_samples = vaegan_live.nets["G"](latents(vaegan_live, 64))
+for ax, x, title in zip(axes, (test_set.x[:64], vae[0][3][:64], vaegan[0][3][:64], live_samples),
+                        ("real test digits", "VAE, shipped (seed 0)", "VAE-GAN, shipped (seed 0)",
+                         "VAE-GAN, live run")):
+    viz.show_images(x, nrow=8, title=title, ax=ax)
+plt.show()
 
 # %% [markdown]
-# ## Closing note: the numbers
+# ## The claims of this chapter
 #
-# The table holds every check of this chapter as measured by this run. The goals of the
-# course map (class accuracy of cGAN and ACGAN >= 90 %, InfoGAN best-matching accuracy
-# >= 80 %) are for the full budget (`GANLAB_BUDGET=full`, on a GPU); under the CPU budget
-# the notebook asserts only that each number is well above chance. **The full-budget
-# numbers have not been measured yet**: the session that wrote this chapter had no GPU, so
-# only the CPU column exists; run the notebook with `GANLAB_BUDGET=full` to fill it.
+# The bars are settings of this chapter, stated in its code beside each claim: asked-class
+# accuracy at least `CLASS_BAR` for cGAN and ACGAN, matched accuracy at least `INFO_BAR`
+# for InfoGAN, `RECON_BAR` for the class kept by $G(E(x))$ with the cycle term and at most
+# `CHANCE_BAR` without it, `PROBE_BAR` for the untrained encoder's probe and `PROBE_TOL`
+# between the trained and untrained probes, the AAE's two-sample critic `C2ST_MARGIN`
+# below the autoencoder's and at least `C2ST_BAR` against the prior, and for the VAE-GAN
+# a band of `SHARP_TOL` (relative) around the real digits' sharpness, a band of
+# `COST_TOL` around the VAE's reconstruction error, and `KEEP_BAR` for the class kept by
+# its reconstructions. The table holds each claim as this run
+# measured it, with its bar and its null.
 
 # %%
-print(f"budget: {budget()}")
-for k, v in results.items():
-    print(f"{k:40s} {v:8.3f}")
+ledger.table()

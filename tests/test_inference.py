@@ -150,3 +150,119 @@ def test_cgan_projection_embedding_starts_small():
     d = _build("cgan-projection").nets["D"]
     assert d.cond == "projection"
     assert d.embed.weight.std().item() < 0.05  # N(0, 0.02), not nn.Embedding's N(0, 1)
+
+
+# --- measuring what was learned --------------------------------------------------------------
+
+
+def _brute_force_matched(codes, labels, k):
+    """Best accuracy over all k! one-to-one maps code -> label (an independent computation)."""
+    import itertools
+
+    best = 0
+    for perm in itertools.permutations(range(k)):
+        best = max(best, sum(perm[c] == y for c, y in zip(codes, labels)))
+    return best / len(codes)
+
+
+def test_matched_accuracy_is_the_best_permutation():
+    g = torch.Generator().manual_seed(0)
+    for trial in range(5):
+        labels = torch.randint(0, 5, (60,), generator=g)
+        codes = torch.randint(0, 5, (60,), generator=g)
+        codes[:30] = (labels[:30] + trial) % 5  # half the codes a relabelling of the labels
+        expected = _brute_force_matched(codes.tolist(), labels.tolist(), 5)
+        assert inference.matched_accuracy(codes, labels) == pytest.approx(expected, abs=1e-12)
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    y = torch.arange(50) % 5
+    assert inference.matched_accuracy(perm[y], y) == 1.0  # a relabelling is recovered exactly
+
+
+def test_matched_accuracy_of_independent_codes_exceeds_one_over_k():
+    g = torch.Generator().manual_seed(1)
+    n, k = 2000, 10
+    accs = [inference.matched_accuracy(torch.randint(0, k, (n,), generator=g),
+                                       torch.randint(0, k, (n,), generator=g)) for _ in range(5)]
+    assert 1 / k < min(accs) and max(accs) < 1 / k + 0.05  # matching's own lift above 1/K
+
+
+def test_matched_accuracy_refuses_bad_input():
+    with pytest.raises(ValueError, match="same non-zero length"):
+        inference.matched_accuracy([0, 1], [0])
+    with pytest.raises(ValueError, match="non-negative integers"):
+        inference.matched_accuracy([0.5, 1.0], [0, 1])
+
+
+def test_linear_probe_separable_and_random():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(400) % 4
+    centres = torch.randn(4, 8, generator=g) * 5
+    x = centres[y] + torch.randn(400, 8, generator=g) * 0.1  # (400, 8): 4 far-apart clusters
+    assert inference.linear_probe(x[:200], y[:200], x[200:], y[200:]) == 1.0
+    noise = torch.randn(400, 8, generator=g)  # features that carry no label
+    acc = inference.linear_probe(noise[:200], y[:200], noise[200:], y[200:])
+    assert 0.1 < acc < 0.4  # chance is 0.25
+    # standardisation: a feature scaled by 1e-6 is probed as well as unscaled
+    assert inference.linear_probe(x[:200] * 1e-6, y[:200], x[200:] * 1e-6, y[200:]) == 1.0
+
+
+def test_pretrained_round_trip(tmp_path):
+    game = _build("bigan", nz=4)
+    Trainer(game, _data(), steps=2, batch=8, device="cpu", ema_decay=0.0, progress=False,
+            seed=0).fit()
+    path = tmp_path / "games.pt"
+    inference.save_pretrained(path, {"b0": {"variant": "bigan", "options": {**SMALL, "nz": 4},
+                                            "seed": 0, "game": game, "record": {"steps": 2}}},
+                              {"b0": ("G", "E")})
+    back = inference.load_pretrained(path, "b0")
+    for m in game.nets.values():
+        m.eval()
+    z = torch.randn(3, 4)
+    torch.testing.assert_close(back.nets["G"](z), game.nets["G"](z), atol=2e-3, rtol=2e-3)  # float16
+    x = torch.randn(3, *SHAPE)
+    torch.testing.assert_close(inference.encode(back.nets, x), inference.encode(game.nets, x),
+                               atol=2e-3, rtol=2e-3)
+    with pytest.raises(KeyError, match="has no game"):
+        inference.load_pretrained(path, "b1")
+
+
+def test_pretrained_untrained_is_the_initial_game(tmp_path):
+    game = _build("vae", nz=4)
+    before = inference.encode({"E": _build("vae", nz=4).nets["E"].eval()}, torch.ones(2, *SHAPE))
+    Trainer(game, _data(), steps=2, batch=8, device="cpu", ema_decay=0.0, progress=False,
+            seed=0).fit()
+    path = tmp_path / "games.pt"
+    inference.save_pretrained(path, {"v": {"variant": "vae", "options": {**SMALL, "nz": 4},
+                                           "seed": 0, "game": game}}, {"v": ("G", "E")})
+    init = inference.load_pretrained(path, "v", trained=False)
+    torch.testing.assert_close(inference.encode(init.nets, torch.ones(2, *SHAPE)), before)
+
+
+def test_bigan_cycle_term_adds_weighted_reconstruction_error():
+    from types import SimpleNamespace
+
+    x, z = torch.randn(4, *SHAPE), torch.randn(4, 6)
+    losses = {}
+    for w in (0.0, 3.0):
+        game = _build("bigan", nz=6, cycle_weight=w)
+        for m in game.nets.values():
+            m.eval()  # dropout off: both weights see the same D
+        ctx = SimpleNamespace(real=x, nets=game.nets, z=lambda: z,
+                              d=lambda a, b, game=game: game.nets["D"](a, b))
+        losses[w] = game.phases[1].loss(ctx)["loss"]
+        G, E = game.nets["G"], game.nets["E"]
+    expected = 3.0 * ((G(E(x)) - x) ** 2).mean()  # an independent mean squared error
+    torch.testing.assert_close(losses[3.0] - losses[0.0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_save_pretrained_merges(tmp_path):
+    path = tmp_path / "games.pt"
+    for key in ("a", "b"):
+        game = _build("vae", nz=4)
+        inference.save_pretrained(path, {key: {"variant": "vae", "options": {**SMALL, "nz": 4},
+                                               "seed": 0, "game": game}}, {key: ("G",)}, merge=True)
+    assert inference.load_pretrained(path, "a") and inference.load_pretrained(path, "b")
+    inference.save_pretrained(path, {"c": {"variant": "vae", "options": {**SMALL, "nz": 4},
+                                           "seed": 0, "game": game}}, {"c": ("G",)})
+    with pytest.raises(KeyError):
+        inference.load_pretrained(path, "a")  # merge=False rewrites the file
