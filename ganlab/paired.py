@@ -9,6 +9,11 @@ takes them apart. The trainer draws x as one tensor, so a phase sees both sides.
   -> the colour crop. Train and test come from
   disjoint regions of each photo (the top 3/4 of rows / the bottom 1/4), so no test pixel
   is ever seen in training.
+- `detail_pairs`: a paired task whose answer is high-frequency and multi-modal: a texture
+  crop blurred (`blur`: averaged over factor x factor blocks, then bilinear upsampling)
+  -> the sharp crop. The fine detail is gone from the input, so many sharp crops fit one
+  blurred one; an L1-trained G predicts their blurry median, which pix2pix's adversarial
+  term is meant to sharpen. Train and test come from disjoint rows, as in `photo_pairs`.
 - `layouts`: semantic label maps for SPADE (Park et al. 2019), random scenes of four
   regions (sky, grass, gravel, brick), each filled with a crop of its (tinted) texture.
   x = one-hot label map (4 channels) + the composed picture (3 channels).
@@ -32,8 +37,8 @@ from . import data
 from .data import ArrayDataset
 
 __all__ = ["split_pair", "luminance", "sobel_edges", "photo_pairs", "LABELS", "TINTS", "tinted_texture",
-           "random_layout", "compose", "one_hot", "layouts", "dilate", "thin_thick_digits",
-           "texture_domains"]
+           "random_layout", "compose", "blur", "detail_pairs", "one_hot", "layouts", "dilate",
+           "thin_thick_digits", "texture_domains"]
 
 LABELS = ("sky", "grass", "gravel", "brick")  # label k of a layout map is LABELS[k]
 TINTS = {"sky": (0.45, 0.65, 0.95), "grass": (0.35, 0.75, 0.25),
@@ -99,6 +104,44 @@ def photo_pairs(size: int = 32, split: str = "train", source: str = "grey",
     photos = torch.cat(xs)
     src = sobel_edges(photos) if source == "edges" else luminance(photos)
     return ArrayDataset(torch.cat([src, photos], 1), torch.cat(ys))
+
+
+def blur(x: Tensor, factor: int = 4) -> Tensor:
+    """Remove detail finer than `factor` pixels: the mean of each factor x factor block, then
+    bilinear upsampling back (B, C, H, W) -> (B, C, H, W). A linear ramp comes back unchanged
+    away from the borders; detail within a block is lost."""
+    if factor < 2 or x.shape[-1] % factor or x.shape[-2] % factor:
+        raise ValueError(f"blur needs a factor >= 2 dividing H and W, got {factor} for "
+                         f"{tuple(x.shape)}")
+    coarse = F.avg_pool2d(x, factor)  # (B, C, H / factor, W / factor)
+    return F.interpolate(coarse, scale_factor=factor, mode="bilinear", align_corners=False)
+
+
+def detail_pairs(size: int = 32, split: str = "train", factor: int = 4, texture_size: int = 128,
+                 stride: int = 8, names: tuple[str, ...] = data.TEXTURES) -> ArrayDataset:
+    """x (N, 1 + 1, size, size): a grey texture crop blurred by `factor`, then the sharp crop;
+    y = index of the texture in `names`.
+
+    Train crops lie in the top 3/4 of each texture (resized to texture_size) and are also
+    mirrored left-right; test crops lie in the bottom 1/4 (so no test pixel is seen in
+    training).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    cut = texture_size * 3 // 4
+    if texture_size - cut < size:
+        raise ValueError(f"texture_size {texture_size} leaves a test band of {texture_size - cut} "
+                         f"rows, less than one {size}-pixel crop: raise texture_size")
+    xs, ys = [], []
+    for k, name in enumerate(names):
+        img = data.texture(name, texture_size)  # (1, T, T) in [-1, 1]
+        c = _crops(img, size, stride, (0, cut) if split == "train" else (cut, texture_size))
+        if split == "train":
+            c = torch.cat([c, c.flip(3)])
+        xs.append(c)
+        ys.append(torch.full((len(c),), k))
+    sharp = torch.cat(xs)  # (N, 1, size, size)
+    return ArrayDataset(torch.cat([blur(sharp, factor), sharp], 1), torch.cat(ys))
 
 
 def tinted_texture(name: str, size: int = 128) -> Tensor:

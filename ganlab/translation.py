@@ -10,9 +10,11 @@ Sources and deviations:
 - CycleGAN: Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
   Adversarial Networks". Two generators G_AB, G_BA, two discriminators D_A, D_B; least-
   squares adversarial loss (section 4, "Training details"), cycle loss (eq. 2) with lambda
-  = 10, identity loss 0.5 lambda (section 5.2), an image pool of 50 fakes for D (Shrivastava
-  et al. 2017), lr constant for the first half of training then linearly to 0. ResNet
-  generator of Johnson et al. 2016 with instance norm (Ulyanov et al. 2016).
+  = 10, identity loss 0.5 lambda = 5 (section 5.2; here its own weight, `identity_weight`,
+  so that it does not vanish with the cycle loss as a fraction of lambda would), an image
+  pool of 50 fakes for D (Shrivastava et al. 2017), lr constant for the first half of
+  training then linearly to 0. ResNet generator of Johnson et al. 2016 with instance norm
+  (Ulyanov et al. 2016).
   Deviations: fewer residual blocks and channels; LSGAN targets 1 / 0 (as the reference
   code), written with `losses.d_least_squares_01` / `g_least_squares_01`.
 - SPADE: Park et al. 2019, "Semantic Image Synthesis with Spatially-Adaptive
@@ -417,8 +419,9 @@ class CycleGANConfig:
     n_blocks: int = 9  # residual blocks in each generator
     n_down: int = 2  # stride-2 levels in each generator
     d_layers: int = 3  # PatchGAN stride-2 layers
-    cycle: float = 10.0  # lambda of the cycle loss; 0 removes it
-    identity: float = 0.5  # identity-loss weight, as a fraction of `cycle`
+    cycle: float = 10.0  # lambda of the cycle loss; 0 removes it (the identity loss stays)
+    identity_weight: float = 5.0  # weight of the identity loss, its own (the paper's 0.5 x
+    # cycle = 5); 0 removes it (the cycle loss stays)
     pool: int = 50  # image pool size (0: D sees only the latest fakes)
     lr: float = 2e-4  # both teams, Adam (0.5, 0.999)
     decay_steps: int = 0  # total training steps for the linear lr decay; 0: constant lr
@@ -429,16 +432,18 @@ def cyclegan_generator_loss(nets: dict[str, nn.Module], a: Tensor, b: Tensor,
     """The generators' total loss on a batch of a (domain A) and b (domain B), and the fakes.
 
     adv: g_fn(D_B(G_AB(a))) + g_fn(D_A(G_BA(b))); cycle: |G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|;
-    identity: |G_BA(a) - a| + |G_AB(b) - b| (only when A and B have as many channels)."""
+    identity: |G_BA(a) - a| + |G_AB(b) - b| (only when A and B have as many channels).
+    loss = adv + cfg.cycle * cycle + cfg.identity_weight * identity: the two weights are
+    separate, so removing the cycle loss leaves the identity loss in place."""
     _, g_fn = _patch_losses(cfg.loss)
     d = d or (lambda x, net: nets[net](x))
     fake_b, fake_a = nets["G_AB"](a), nets["G_BA"](b)
     adv = g_fn(d(fake_b, "D_B")) + g_fn(d(fake_a, "D_A"))
     cyc = cycle_loss(a, nets["G_BA"](fake_b)) + cycle_loss(b, nets["G_AB"](fake_a))
     idt = a.new_zeros(())
-    if cfg.identity and cfg.cycle and a.shape[1] == b.shape[1]:
+    if cfg.identity_weight and a.shape[1] == b.shape[1]:
         idt = cycle_loss(a, nets["G_BA"](a)) + cycle_loss(b, nets["G_AB"](b))
-    loss = adv + cfg.cycle * cyc + cfg.cycle * cfg.identity * idt
+    loss = adv + cfg.cycle * cyc + cfg.identity_weight * idt
     return {"loss": loss, "adv": adv.detach(), "cycle": cyc.detach(), "identity": idt.detach(),
             "fake_a": fake_a.detach(), "fake_b": fake_b.detach()}
 

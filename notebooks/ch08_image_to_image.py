@@ -9,46 +9,68 @@
 # %% [markdown]
 # # 8. Image-to-image translation
 #
-# So far G turned noise into an image. Here G turns an *image* into an image: edges into a
-# photo, a thin digit into a thick one, a label map into a scene. Three variants, each a
-# small module of networks, losses and phases run by the one trainer (`ganlab.train`):
+# So far G turned noise into an image. Here G turns an *image* into an image: a blurred
+# texture into a sharp one, a thin digit into a thick one, a label map into a scene. Three
+# variants, each a small module of networks, losses and phases run by the one trainer
+# (`ganlab.train`):
 #
 # | variant | data | G | D | loss |
 # |---|---|---|---|---|
-# | `pix2pix` | paired (grey, photo) | U-Net | PatchGAN on (input, output) | cGAN + 100 L1 |
-# | `cyclegan` | unpaired domains A, B | two ResNet Gs | two PatchGANs, image pool | LSGAN + cycle |
+# | `pix2pix` | paired (input, target) | U-Net | PatchGAN on (input, output) | cGAN + 100 L1 |
+# | `cyclegan` | unpaired domains A, B | two ResNet Gs | two PatchGANs, image pool | LSGAN + cycle + idt. |
 # | `spade` | (label map, picture) | SPADE blocks | multi-scale PatchGAN | hinge + feat. matching |
 #
 # (`pix2pix-l1` is pix2pix's L1-only baseline.)
 #
-# The data is built from images that ship with scikit-image (`ganlab.paired`): every
-# dataset joins the two sides of a pair along channels, and a phase splits them.
-# Every number in the text below is computed by this notebook under the active budget.
+# The data is built from images that ship with scikit-image and scikit-learn
+# (`ganlab.paired`): every dataset joins the two sides of a pair along channels, and a
+# phase splits them. Every claim goes through the claims ledger (`ganlab.claims`): the
+# measured value, its bar, and the **null** — what a trivial, copying or differently
+# trained model scores on the same measurement, which must fail the bar. The table at the
+# end collects them.
+#
+# Two of the effects below (pix2pix's detail, CycleGAN's losses) need more training than
+# the CPU budget of a chapter allows, three seeds each. Those nets were trained once by
+# `scripts/train_ch08_translation.py` (the same variants, the same one `Trainer`, seeded, on
+# a CPU; its command, times and machine are in `benchmarks/README.md`) and ship in
+# `ganlab/weights/ch08_translation.pt`; this notebook loads them and measures them live on
+# held-out data. The CycleGAN on textures and SPADE train here.
 
 # %%
+import json
+
 import matplotlib.pyplot as plt
 import torch
 
-from ganlab import metrics, paired, translation, variants, viz
+from ganlab import claims, metrics, paired, translation, variants, viz
 from ganlab.budget import budget, pick
-from ganlab.features import load_digits_net
+from ganlab.features import load_digits_net, weights_path
 from ganlab.metrics import psnr
 from ganlab.train import Trainer
 
+ledger = claims.Ledger("ch08_image_to_image")
 print(f"budget: {budget()}")
+SEEDS = [0, 1, 2]
 BATCH = pick(cpu=16, full=32)
 WIDTH = pick(cpu=8, full=64)
-results = {}
+SHIPPED = torch.load(weights_path("ch08_translation.pt"))
+RECORD = json.loads(weights_path("ch08_translation.json").read_text())
 
 
-def train(name, ds, steps, **options):
-    """Build variant `name` for dataset ds, train `steps` steps, return the game's nets on CPU."""
-    torch.manual_seed(0)  # the nets' initial weights
-    game = variants.build(name, ds.x.shape[1:], **options)
-    Trainer(game, ds, steps=steps, batch=BATCH, ema_decay=0.0, progress=False, seed=0).fit()
-    for m in game.nets.values():
-        m.cpu().eval()
-    return game.nets
+def shipped(key, shape):
+    """The generators of one shipped run (variant, options and seed from its record)."""
+    rec = RECORD["runs"][key]
+    game = variants.build(rec["variant"], shape, seed=rec["seed"], **rec["options"])
+    for name, state in SHIPPED[key].items():
+        game.nets[name].load_state_dict({k: v.float() for k, v in state.items()})
+    return {n: game.nets[n].eval() for n in SHIPPED[key]}
+
+
+def train(name, ds, steps, seed, **options):
+    """Build variant `name` for dataset ds, train `steps` steps from `seed`, nets on the CPU."""
+    game = variants.build(name, ds.x.shape[1:], seed=seed, **options)
+    Trainer(game, ds, steps=steps, batch=BATCH, ema_decay=0.0, progress=False, seed=seed).fit()
+    return {n: m.cpu().eval() for n, m in game.nets.items()}
 
 
 def show_rows(rows, titles, n=8):
@@ -61,117 +83,217 @@ def show_rows(rows, titles, n=8):
 
 
 # %% [markdown]
-# ## pix2pix: grey to colour photo patches
+# ## pix2pix: putting back the detail a blur removed
 #
-# The paired task: the grey level of a 32x32 crop of one of four photos (astronaut,
-# coffee, chelsea, rocket) is the input, the colour crop the target (`paired.photo_pairs`;
-# `source="edges"` gives the harder edges-to-photo task). Training crops come
-# from the top three quarters of each photo, test crops from the bottom quarter, so the
-# test pixels were never seen. pix2pix minimises
-# $\mathcal{L}_{cGAN}(G, D) + \lambda \lVert y - G(x) \rVert_1$ with $\lambda = 100$, where
-# D judges *pairs* (edges, photo) patch by patch. The baseline is the same U-Net trained
-# with the L1 term alone. The PatchGAN's receptive field is computed from its layer stack
+# pix2pix minimises $\mathcal{L}_{cGAN}(G, D) + \lambda \lVert y - G(x) \rVert_1$ with
+# $\lambda = 100$, where D judges *pairs* (input, output) patch by patch. The baseline is the
+# same U-Net trained with the L1 term alone. Why should the adversarial term help? Because
+# the L1 loss is minimised by the per-pixel *median* of the targets that fit an input. When
+# the input fixes the answer, the median is the answer; when many answers fit, the median
+# is a blurry average of them, and only a loss that looks at the output as a picture (D)
+# asks for one sharp answer instead.
+#
+# So the paired task here is one with many answers: the input is a 32x32 crop of a grey
+# texture (grass, gravel, brick) blurred by averaging 4x4 blocks and upsampling back
+# (`paired.blur`); the target is the sharp crop (`paired.detail_pairs`). The coarse layout
+# survives the blur, the fine detail does not, so many sharp crops fit one blurred crop.
+# Training crops come from the top three quarters of each texture, test crops from the
+# bottom quarter: the test pixels were never seen.
+#
+# Three measurements on the test crops, and two trivial baselines on each:
+#
+# - **fidelity**, PSNR against the true sharp crop (`metrics.psnr`): rewards the average;
+# - **realism of the spectrum**, the log-spectral distance between the power spectra of the
+#   outputs' rows and columns and those of the real sharp crops (`metrics.log_spectral_distance`,
+#   in dB): how much of each spatial frequency the outputs carry, whatever its phase;
+# - **sharpness**, the high-frequency energy (`metrics.high_frequency_energy`, the mean
+#   squared Laplacian) as a fraction of the real crops'.
+#
+# The baselines: **copying the blurred input**, and the **mean training crop** (an
+# input-blind answer). The PatchGAN's receptive field is computed from its layer stack
 # (`translation.receptive_field`): 70 pixels for the paper's three stride-2 layers; on
-# 32x32 crops we use two, which gives 34.
+# 32x32 crops the nets use two.
 
 # %%
-train_pairs, test_pairs = paired.photo_pairs(32, "train"), paired.photo_pairs(32, "test")
-print(f"{len(train_pairs)} training pairs, {len(test_pairs)} test pairs (disjoint regions)")
+detail_train = paired.detail_pairs(32, "train")
+detail_test = paired.detail_pairs(32, "test", stride=4)
+print(f"{len(detail_train)} training pairs, {len(detail_test)} test pairs (disjoint rows)")
 print("receptive fields:", {n: translation.PatchGAN(4, 8, n).receptive_field for n in (1, 2, 3)})
-P2P_STEPS = pick(cpu=150, full=5000)
-p2p = {name: train(name, train_pairs, P2P_STEPS, width=WIDTH, d_layers=2)
-       for name in ("pix2pix", "pix2pix-l1")}
-
-edges, target = paired.split_pair(test_pairs.x, 1)
-mean_img = paired.split_pair(train_pairs.x, 1)[1].mean(0, keepdim=True)  # the mean training photo
-with torch.no_grad():
-    outs = {k: nets["G"](edges) for k, nets in p2p.items()}
-outs["mean photo"] = mean_img.expand_as(target)
-outs["grey input"] = edges.expand_as(target)  # the input copied to R, G and B
+blurred, sharp = paired.split_pair(detail_test.x, 1)
+N_FFT = 32  # one Hann-windowed frame per row of a 32x32 crop
 
 
-high_freq = metrics.high_frequency_energy  # mean squared 3x3 Laplacian
+def lines(x):
+    """Every row and every column of images (B, 1, H, W), as 1D signals (2 B H, W)."""
+    return torch.cat([x.flatten(0, 2), x.transpose(2, 3).flatten(0, 2)])
 
 
-for k, y in outs.items():
-    results[f"pix2pix/{k}"] = {"psnr": psnr(y, target).mean().item(),
-                               "l1": (y - target).abs().mean().item(), "hf": high_freq(y)}
-    print(f"{k:12s} PSNR {results[f'pix2pix/{k}']['psnr']:.2f} dB, "
-          f"L1 {results[f'pix2pix/{k}']['l1']:.3f}, high-frequency energy {high_freq(y):.4f}")
-print(f"real photos high-frequency energy {high_freq(target):.4f}")
-show_rows([edges, outs["pix2pix-l1"], outs["pix2pix"], target],
-          ["grey (input)", "L1 only", "pix2pix (cGAN + L1)", "photo (target)"])
+def measure(y):
+    return {"psnr": psnr(y, sharp).mean().item(),
+            "lsd": metrics.log_spectral_distance(lines(sharp), lines(y), n_fft=N_FFT),
+            "hf": metrics.high_frequency_energy(y) / metrics.high_frequency_energy(sharp)}
 
-# %%
-mean_psnr = results["pix2pix/mean photo"]["psnr"]
-assert results["pix2pix/pix2pix"]["psnr"] > mean_psnr + 0.5
-assert results["pix2pix/pix2pix-l1"]["psnr"] > mean_psnr + 0.5
+
+outs = {"copy": blurred, "mean": detail_train.x[:, 1:].mean(0, keepdim=True).expand_as(sharp)}
+for name in ("pix2pix", "pix2pix-l1"):
+    for s in SEEDS:
+        with torch.no_grad():
+            outs[f"{name}/seed{s}"] = shipped(f"{name}/seed{s}", detail_train.x.shape[1:])["G"](blurred)
+m = {k: measure(y) for k, y in outs.items()}
+for k, v in m.items():
+    print(f"{k:18s} PSNR {v['psnr']:.2f} dB, spectral distance {v['lsd']:.2f} dB, "
+          f"high-frequency energy {v['hf']:.3f} of the real crops'")
+show_rows([blurred, outs["pix2pix-l1/seed0"], outs["pix2pix/seed0"], sharp],
+          ["blurred (input)", "L1 only", "pix2pix (cGAN + L1)", "sharp (target)"])
+
+
+def per_seed(name, key):
+    return [m[f"{name}/seed{s}"][key] for s in SEEDS]
+
+
+p2p, l1 = {k: per_seed("pix2pix", k) for k in m["copy"]}, {k: per_seed("pix2pix-l1", k) for k in m["copy"]}
 
 # %% [markdown]
-# Both nets beat the mean photo (an input-blind prediction). Neither yet beats the grey
-# input copied to the three channels, a strong baseline for colourisation since it already
-# has the right luminance: under the CPU budget the U-Net has not learnt to pass the grey
-# level through exactly. PSNR rewards the blurry conditional mean, so L1 alone is as good
-# or better on PSNR. The adversarial term is there for sharper output; at this budget both
-# nets' outputs carry *more* high-frequency energy than real photos (checkerboard artefacts
-# of the transposed convolutions), so the energies above do not yet show a sharpness gain.
-#
+# The first claims are about realism: pix2pix's outputs carry the spectrum and the fine
+# detail of real crops, where L1 alone, copying the input and the mean crop do not.
+
+# %%
+P2P_LSD_BAR = 3.0  # dB: a spectral distance this small counts as "the real crops' spectrum"
+trivial = [m["copy"]["lsd"], m["mean"]["lsd"]]
+ledger.claim("pix2pix's outputs have the real crops' spectrum: spectral distance (dB)", p2p["lsd"],
+             null=l1["lsd"], null_name="L1 alone", bar=claims.at_most(P2P_LSD_BAR), fmt=".2f")
+ledger.claim("pix2pix's spectral distance is under a fifth of the trivial baselines' (dB)",
+             p2p["lsd"], null=trivial, null_name="copying the input; the mean crop",
+             bar=claims.margin_under(min(trivial), 0.8, rel=True), fmt=".2f")
+ledger.claim("pix2pix's high-frequency energy is within a factor 2 of the real crops'", p2p["hf"],
+             null=l1["hf"], null_name="L1 alone", bar=claims.between(0.5, 2.0), fmt=".3f")
+
+# %% [markdown]
+# The other side of the trade: detail that is drawn rather than known sits at the wrong
+# place as often as not, and PSNR charges for it twice (once for the missing true detail,
+# once for the invented one), while the blurry median is charged once. So on fidelity the
+# order flips. L1 alone has the best PSNR, clearly above the mean crop but only just above
+# copying the blurred input: the detail the blur removed cannot be predicted, only drawn.
+# pix2pix gives up more than a decibel against L1 alone and lands about where the
+# input-blind mean crop is. Which net is "better" depends on what the output is for: a
+# measurement wants the L1 net, a picture wants pix2pix.
+
+# %%
+P2P_PSNR_GAIN = 1.0  # dB by which L1 alone beats the mean crop, at least
+P2P_PSNR_EDGE = 0.2  # dB: L1 alone is above copying the input by at most this
+P2P_PSNR_COST = 1.0  # dB of PSNR that pix2pix gives up against L1 alone, at least
+P2P_PSNR_NEAR = 0.25  # dB: pix2pix's PSNR is within this of the mean crop's
+copy_psnr, mean_psnr = m["copy"]["psnr"], m["mean"]["psnr"]
+ledger.claim("L1 alone beats the mean crop on PSNR (dB)", l1["psnr"], null=mean_psnr,
+             null_name="the mean crop", bar=claims.margin_over(mean_psnr, P2P_PSNR_GAIN), fmt=".2f")
+ledger.claim("...but L1 alone is only just above copying the blurred input on PSNR (dB)", l1["psnr"],
+             null=p2p["psnr"], null_name="pix2pix",
+             bar=claims.between(copy_psnr, copy_psnr + P2P_PSNR_EDGE), fmt=".2f")
+ledger.claim("pix2pix pays for its detail in fidelity: PSNR (dB) at least 1 dB below L1 alone's",
+             p2p["psnr"], null=l1["psnr"], null_name="L1 alone",
+             bar=claims.at_most(min(l1["psnr"]) - P2P_PSNR_COST), fmt=".2f")
+ledger.claim("pix2pix's PSNR is about the input-blind mean crop's (dB)", p2p["psnr"],
+             null=l1["psnr"], null_name="L1 alone", bar=claims.near(mean_psnr, P2P_PSNR_NEAR), fmt=".2f")
+
+# %% [markdown]
 # ## CycleGAN on digits: thin strokes to thick strokes, unpaired
 #
 # Domain A is the digits as they are, domain B digits dilated with a 3x3 square; the B
 # image in each row is a *different* digit, so nothing tells G which thick digit matches a
 # thin one. The four players (G_AB, G_BA, D_A, D_B) form two teams in one `Game`; the G
 # phase minimises the LSGAN loss of both generators plus
-# $\lambda\,(\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) - b\rVert_1)$
-# with $\lambda = 10$ and the identity loss at $0.5\lambda$; the D phase sees fakes drawn
-# from an image pool of 50. The learning rate decays linearly to 0 over the second half.
+#
+# $$
+# \lambda_{cyc}\,\big(\lVert G_{BA}(G_{AB}(a)) - a\rVert_1 + \lVert G_{AB}(G_{BA}(b)) - b\rVert_1\big)
+# + \lambda_{idt}\,\big(\lVert G_{BA}(a) - a\rVert_1 + \lVert G_{AB}(b) - b\rVert_1\big),
+# $$
+#
+# the cycle loss and the identity loss. The paper sets $\lambda_{cyc} = 10$ and the identity
+# weight to half of it; ganlab gives the identity loss its own weight (`identity_weight`,
+# 5 in the `cyclegan` preset, so the preset is the paper's), because as a fraction of
+# $\lambda_{cyc}$ it would vanish whenever the cycle loss is switched off, and a run
+# "without the cycle loss" would silently lose both. The D phase sees fakes drawn from an
+# image pool of 50; the learning rate decays linearly to 0 over the second half.
+#
 # The judge is the digits classifier that ships with ganlab: does $G_{AB}(a)$ keep $a$'s
-# class? We train once with the cycle (and identity) loss and once without.
+# class, and does the round trip $G_{BA}(G_{AB}(a))$? The shipped runs cross the two
+# losses, three seeds each: both (the preset), the cycle loss only, the identity loss only,
+# neither.
 
 # %%
 digits_train, digits_test = paired.thin_thick_digits(16, "train"), paired.thin_thick_digits(16, "test")
 judge = load_digits_net()
-CYC_STEPS = pick(cpu=200, full=5000)
 a_test, b_test = paired.split_pair(digits_test.x, 1)
-judge_thick = (judge.probs(paired.dilate(a_test)).argmax(1) == digits_test.y).float().mean()
-print(f"judge on real thick digits: {judge_thick:.1%}")
-cyc = {}
-for label, lam in [("with cycle loss", 10.0), ("without cycle loss", 0.0)]:
-    nets = train("cyclegan", digits_train, CYC_STEPS, channels_a=1, width=WIDTH, n_blocks=2,
-                 d_layers=2, cycle=lam, decay_steps=CYC_STEPS)
-    with torch.no_grad():
-        fake_b = nets["G_AB"](a_test)
-        back = nets["G_BA"](fake_b)
-    acc = (judge.probs(fake_b).argmax(1) == digits_test.y).float().mean().item()
-    rec = (back - a_test).abs().mean().item()
-    cyc[label] = (nets, fake_b, back)
-    results[f"cyclegan-digits/{label}"] = {"class kept": acc, "cycle L1": rec}
-    print(f"{label:20s} class kept {acc:.1%} (chance 10%), cycle reconstruction L1 {rec:.3f}")
-show_rows([a_test, cyc["with cycle loss"][1], cyc["with cycle loss"][2], cyc["without cycle loss"][1]],
-          ["A: thin (input)", "G_AB(a), cycle loss", "G_BA(G_AB(a))", "G_AB(a), no cycle loss"], n=12)
+
+
+def class_kept(x):
+    """Fraction of test digits that the judge reads as a's own class."""
+    return (judge.probs(x).argmax(1) == digits_test.y).float().mean().item()
+
+
+print(f"judge on the real thick digits (dilated test digits): {class_kept(paired.dilate(a_test)):.1%}")
+cyc, cyc_pics = {}, {}
+for label in ("cycle+identity", "cycle only", "identity only", "neither"):
+    cyc[label] = {"kept": [], "round trip": []}
+    for s in SEEDS:
+        nets = shipped(f"cyclegan {label}/seed{s}", digits_train.x.shape[1:])
+        with torch.no_grad():
+            fake_b = nets["G_AB"](a_test)
+            back = nets["G_BA"](fake_b)
+        cyc[label]["kept"].append(class_kept(fake_b))
+        cyc[label]["round trip"].append(class_kept(back))
+        cyc_pics.setdefault(label, fake_b)
+    print(f"{label:15s} class kept by G_AB(a): " + ", ".join(f"{v:.1%}" for v in cyc[label]["kept"])
+          + "; by G_BA(G_AB(a)): " + ", ".join(f"{v:.1%}" for v in cyc[label]["round trip"]))
+show_rows([a_test] + [cyc_pics[k] for k in cyc_pics],
+          ["A: thin (input)"] + [f"G_AB(a), {k}" for k in cyc_pics], n=12)
+
+# %% [markdown]
+# With both losses, $G_{AB}$ thickens the strokes and keeps the digit, and the round trip
+# brings the digit back; with neither, the generators drift to whatever fools D and the
+# judge is at chance. Crossing the losses separates them. The cycle loss alone makes the
+# pair of generators *invertible* — the round trip still reads as the right digit — but
+# not *faithful*: $G_{AB}$ is free to turn each digit into another one, as long as $G_{BA}$
+# turns it back. On this task it sometimes does: the class kept by $G_{AB}$ varies widely
+# from seed to seed without the identity loss, and one seed of the three maps digits to
+# other digits, below chance (the per-seed values are printed above). The identity loss
+# alone, with no cycle loss at all, keeps the class: asking $G_{AB}$ to leave thick digits
+# alone makes it a small edit of its input, and a small edit of a thin digit is the same
+# digit.
 
 # %%
-kept = {k.split("/")[1]: v["class kept"] for k, v in results.items() if k.startswith("cyclegan-digits")}
-assert kept["with cycle loss"] > 0.3  # chance is 0.1; goal 0.9 under the full budget
-assert kept["with cycle loss"] > kept["without cycle loss"] + 0.1
+CYC_KEPT_BAR = 0.6  # class kept (fraction of test digits) that counts as "keeps the class"
+ledger.claim("with the cycle and identity losses (the preset), G_AB(a) keeps a's class",
+             cyc["cycle+identity"]["kept"], null=cyc["neither"]["kept"], null_name="neither loss",
+             bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+ledger.claim("the class survives the cycle: G_BA(G_AB(a)) is read as a's class",
+             cyc["cycle+identity"]["round trip"], null=cyc["neither"]["round trip"],
+             null_name="neither loss", bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+ledger.claim("the cycle loss alone keeps the class through the round trip",
+             cyc["cycle only"]["round trip"], null=cyc["neither"]["round trip"],
+             null_name="neither loss", bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+ledger.claim("...but without the identity loss G_AB(a) keeps the class less reliably (seed mean)",
+             cyc["cycle only"]["kept"], null=cyc["cycle+identity"]["kept"], how="mean",
+             null_name="cycle + identity", bar=claims.at_most(CYC_KEPT_BAR), fmt=".3f")
+ledger.claim("the identity loss alone (no cycle loss) keeps the class in G_AB(a)",
+             cyc["identity only"]["kept"], null=cyc["neither"]["kept"], null_name="neither loss",
+             bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
 
 # %% [markdown]
 # ## CycleGAN on textures: grass to gravel
 #
-# The same game on colour patches of two textures (tinted so that colour tells them apart).
-# The statistic is the distance between colour histograms (8 bins per channel, summed
-# absolute difference) of a set of patches and the target domain's: before translation
-# (grass vs gravel) and after ($G_{AB}$(grass) vs gravel).
+# The same game, trained here, on colour patches of two textures (tinted so that colour
+# tells them apart; A and B both have three channels, so the identity loss applies). The
+# statistic is the distance between colour histograms (8 bins per channel, summed absolute
+# difference) of a set of patches and the target domain's: after translation
+# ($G_{AB}$(grass) vs gravel) against the null of copying the input (grass vs gravel).
 
 # %%
 TEX = pick(cpu=24, full=64)
+TEX_STEPS = pick(cpu=100, full=4000)
 tex_train = paired.texture_domains("grass", "gravel", size=TEX, n=512, seed=0)
 tex_test = paired.texture_domains("grass", "gravel", size=TEX, n=64, seed=1)
-tex_nets = train("cyclegan", tex_train, pick(cpu=100, full=4000), channels_a=3, width=WIDTH,
-                 n_blocks=2, d_layers=2)
 grass, gravel = paired.split_pair(tex_test.x, 3)
-with torch.no_grad():
-    to_gravel = tex_nets["G_AB"](grass)
 
 
 def colour_hist_distance(x, y, bins=8):
@@ -180,11 +302,19 @@ def colour_hist_distance(x, y, bins=8):
     return sum((h[c] - h[3 + c]).abs().sum().item() for c in range(3))
 
 
-before, after = colour_hist_distance(grass, gravel), colour_hist_distance(to_gravel, gravel)
-results["cyclegan-textures"] = {"hist before": before, "hist after": after}
-print(f"colour-histogram distance to gravel: grass {before:.3f}, G_AB(grass) {after:.3f}")
-show_rows([grass, to_gravel, gravel], ["grass (input)", "G_AB(grass)", "gravel (target domain)"])
-assert after < 0.5 * before
+after = []
+for s in SEEDS:
+    tex_nets = train("cyclegan", tex_train, TEX_STEPS, s, channels_a=3, width=WIDTH, n_blocks=2,
+                     d_layers=2)
+    with torch.no_grad():
+        to_gravel = tex_nets["G_AB"](grass)
+    after.append(colour_hist_distance(to_gravel, gravel))
+    if s == SEEDS[0]:
+        show_rows([grass, to_gravel, gravel], ["grass (input)", "G_AB(grass)", "gravel (target domain)"])
+before = colour_hist_distance(grass, gravel)
+ledger.claim("G_AB(grass) has gravel's colours: histogram distance to gravel under half of grass's",
+             after, null=before, null_name="copying the input", fmt=".3f",
+             bar=claims.margin_under(before, 0.5, rel=True))
 
 # %% [markdown]
 # ## SPADE: pictures from label maps
@@ -194,56 +324,66 @@ assert after < 0.5 * before
 # map $m$ by a small conv net: $(1 + \gamma(m)) \odot \frac{h - \mu}{\sigma} + \beta(m)$.
 # The label map is thus never washed out by normalisation. The data: random scenes of sky,
 # grass, gravel and brick, each region filled with its texture.
+#
+# Draw a new scene as a small array (edit the numbers: 0 sky, 1 grass, 2 gravel, 3 brick)
+# and generate pictures for it, with four latents. The measure: the mean colour of each
+# region of the drawing in the generated pictures, and which texture's mean colour it is
+# nearest. The null is the same generator untrained.
 
 # %%
+SPADE_STEPS = pick(cpu=100, full=8000)
+SPADE_WIDTH = pick(cpu=16, full=64)
 scenes = paired.layouts(pick(cpu=384, full=4096), 32, seed=0)
-spade = train("spade", scenes, pick(cpu=100, full=8000), width=pick(cpu=16, full=64),
-              hidden=pick(cpu=16, full=64))
-
-# %% [markdown]
-# Now draw a new scene as a small array (edit the numbers: 0 sky, 1 grass, 2 gravel,
-# 3 brick) and generate pictures for it, with four latents.
-
-# %%
 drawing = torch.zeros(32, 32, dtype=torch.long)  # sky everywhere
 drawing[12:, :16] = 3  # a brick wall on the left
 drawing[12:, 16:] = 1  # a lawn on the right
 drawing[24:, 8:28] = 2  # a gravel path across the front
-m = paired.one_hot(drawing[None].expand(4, -1, -1))
-with torch.no_grad():
-    pictures = spade["G"](torch.randn(4, 32, generator=torch.Generator().manual_seed(0)), m)
-fig, axes = plt.subplots(1, 5, figsize=(9, 2))
-axes[0].imshow(drawing, cmap="tab10", vmin=0, vmax=9)
-axes[0].set_title("label map", fontsize=8)
-axes[0].set_axis_off()
-for ax, p in zip(axes[1:], pictures):
-    viz.show_images(p[None], nrow=1, ax=ax)
-plt.show()
-
+label_map = paired.one_hot(drawing[None].expand(4, -1, -1))
 tex_means = torch.stack([paired.tinted_texture(n).mean((1, 2)) for n in paired.LABELS])  # (4, 3)
-region_means = torch.stack([pictures.permute(1, 0, 2, 3)[:, drawing.expand(4, -1, -1) == k].mean(1)
-                            for k in range(4)])  # (4, 3): mean colour of each region
-dist = torch.cdist(region_means, tex_means)  # (regions, textures)
-for k, n in enumerate(paired.LABELS):
-    print(f"{n:7s} region mean RGB {region_means[k].numpy().round(2)}, its texture "
-          f"{tex_means[k].numpy().round(2)}; nearest texture: {paired.LABELS[dist[k].argmin()]}")
-results["spade"] = {"regions matched": int((dist.argmin(1) == torch.arange(4)).sum()),
-                    "own-texture colour distance": dist.diag().mean().item()}
-assert (dist.argmin(1) == torch.arange(4)).all()
+
+
+def paint(G):
+    with torch.no_grad():
+        return G(torch.randn(4, G.fc.in_features, generator=torch.Generator().manual_seed(0)), label_map)
+
+
+def regions_matched(pictures):
+    """How many of the 4 regions have a mean colour nearest their own texture's."""
+    region_means = torch.stack([pictures.permute(1, 0, 2, 3)[:, drawing.expand(4, -1, -1) == k].mean(1)
+                                for k in range(4)])  # (4, 3): mean colour of each region
+    return int((torch.cdist(region_means, tex_means).argmin(1) == torch.arange(4)).sum())
+
+
+matched, matched_untrained = [], []
+for s in SEEDS:
+    untrained = variants.build("spade", scenes.x.shape[1:], seed=s, width=SPADE_WIDTH,
+                               hidden=SPADE_WIDTH)
+    matched_untrained.append(regions_matched(paint(untrained.nets["G"].eval())))
+    spade = train("spade", scenes, SPADE_STEPS, s, width=SPADE_WIDTH, hidden=SPADE_WIDTH)
+    pictures = paint(spade["G"])
+    matched.append(regions_matched(pictures))
+    if s == SEEDS[0]:
+        fig, axes = plt.subplots(1, 5, figsize=(9, 2))
+        axes[0].imshow(drawing, cmap="tab10", vmin=0, vmax=9)
+        axes[0].set_title("label map", fontsize=8)
+        axes[0].set_axis_off()
+        for ax, p in zip(axes[1:], pictures):
+            viz.show_images(p[None], nrow=1, ax=ax)
+        plt.show()
+ledger.claim("every region SPADE paints has its own texture's mean colour (regions, of 4)", matched,
+             null=matched_untrained, null_name="untrained G", bar=claims.at_least(4), fmt=".0f")
 
 # %% [markdown]
 # ## Closing note
 #
-# The numbers this run measured (the budget is printed first). Under the CPU budget each
-# net trains for a few hundred steps at width 8, so the pictures are rough; the checks
-# assert only what that budget reliably shows: pix2pix beats the mean photo on held-out
-# crops, CycleGAN with its cycle loss keeps the digit class well above chance and clearly
-# more often than without it, the translated textures' colours move to the target domain,
-# and each region SPADE paints has the mean colour of its texture. **The full budget has
-# not been run for this chapter** (no GPU was available when it was written), so the goal
-# of >= 90% class preservation is not yet confirmed.
+# What this chapter measured, claim by claim (the budget is printed first). pix2pix's
+# adversarial term buys realism that L1 alone does not — the spectrum and the fine detail
+# of real textures — and pays for it in PSNR; both are stated, because the one that matters
+# depends on the use. The CycleGAN losses do different jobs: the cycle loss makes the
+# translation invertible, the identity loss makes it faithful, and on thin-to-thick digits
+# it is the identity loss that keeps the class. The shipped nets are small (width 8) and
+# trained briefly on a CPU; `scripts/train_ch08_translation.py` is the place to train them
+# longer or wider, and the full budget widens the nets trained here.
 
 # %%
-print(f"budget: {budget()}")
-for k, v in results.items():
-    print(f"{k:40s} " + ", ".join(f"{n} {x:.3f}" for n, x in v.items()))
+ledger.table()

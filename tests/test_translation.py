@@ -96,12 +96,34 @@ def test_cycle_loss_value():
     nets = {"G_AB": torch.nn.Identity(), "G_BA": lambda x: x + 0.5}
     a, b = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
     assert T.cycle_loss(a, a + 0.25).item() == pytest.approx(0.25)
-    cfg = T.CycleGANConfig(cycle=10.0, identity=0.5)
+    cfg = T.CycleGANConfig(cycle=10.0, identity_weight=5.0)
     d = lambda x, n: torch.zeros(2, 1, 2, 2)  # noqa: E731  (D says 0: LSGAN G loss 0.5 each)
     out = T.cyclegan_generator_loss(nets, a, b, cfg, d)
     assert out["cycle"].item() == pytest.approx(1.0)  # |a + .5 - a| + |b + .5 - b|
     assert out["identity"].item() == pytest.approx(0.5)  # |G_BA(a) - a| + |G_AB(b) - b| = .5 + 0
     assert out["loss"].item() == pytest.approx(1.0 + 10 * 1.0 + 5 * 0.5)
+
+
+@pytest.mark.parametrize("cycle,identity", [(10.0, 5.0), (0.0, 5.0), (10.0, 0.0), (0.0, 0.0), (3.0, 7.0)])
+def test_cycle_and_identity_weights_are_separate(cycle, identity):
+    """loss = adv + cycle * cycle term + identity_weight * identity term, each weight alone:
+    cycle = 0 keeps the identity term (it used to be a fraction of cycle, so it vanished)."""
+    nets = {"G_AB": torch.nn.Identity(), "G_BA": lambda x: x + 0.5}
+    a, b = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
+    d = lambda x, n: torch.zeros(2, 1, 2, 2)  # noqa: E731  (LSGAN G loss (0 - 1)^2 / 2 per D)
+    out = T.cyclegan_generator_loss(nets, a, b, T.CycleGANConfig(cycle=cycle, identity_weight=identity), d)
+    adv = 2 * 0.5  # two generators, each (0 - 1)^2 / 2 on the least-squares 0/1 loss
+    assert out["identity"].item() == pytest.approx(0.5 if identity else 0.0)
+    assert out["loss"].item() == pytest.approx(adv + cycle * 1.0 + identity * 0.5)
+
+
+def test_cyclegan_preset_keeps_the_papers_identity_weight():
+    """The preset's identity weight is the paper's 0.5 x cycle (5 for cycle = 10), as before the
+    weights were separated; the old fraction option is refused rather than misread."""
+    cfg = variants.PRESETS["cyclegan"].config
+    assert cfg.cycle == 10.0 and cfg.identity_weight == 0.5 * cfg.cycle == 5.0
+    with pytest.raises(ValueError, match="identity_weight"):
+        variants.build("cyclegan", (2, 16, 16), channels_a=1, identity=0.5)
 
 
 def test_linear_decay():
@@ -166,3 +188,26 @@ def test_datasets():
     assert paired.texture_domains(size=16, n=4).x.shape == (4, 6, 16, 16)
     with pytest.raises(ValueError):
         paired.split_pair(dig.x, 2)
+
+
+def test_blur_keeps_a_ramp_and_block_means_and_removes_detail():
+    ramp = torch.arange(16.0).expand(1, 1, 16, 16)  # x_ij = j: linear across columns
+    out = paired.blur(ramp, 4)
+    # block means are 4k + 1.5 at block centres 4k + 1.5; bilinear interpolation between them
+    # (align_corners=False) gives back j exactly away from the first and last half block
+    torch.testing.assert_close(out[..., 2:-2], ramp[..., 2:-2])
+    torch.testing.assert_close(paired.blur(torch.full((2, 1, 8, 8), 0.3), 2), torch.full((2, 1, 8, 8), 0.3))
+    checker = (torch.arange(8)[:, None] + torch.arange(8)[None]) % 2 * 2.0 - 1  # finest detail
+    torch.testing.assert_close(paired.blur(checker.expand(1, 1, 8, 8), 2), torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="factor"):
+        paired.blur(ramp, 3)
+
+
+def test_detail_pairs():
+    tr, te = paired.detail_pairs(32, "train"), paired.detail_pairs(32, "test", stride=4)
+    assert tr.x.shape[1:] == (2, 32, 32) and te.x.shape == (75, 2, 32, 32)  # 3 textures x 25
+    blurred, sharp = paired.split_pair(te.x, 1)
+    torch.testing.assert_close(blurred, paired.blur(sharp, 4))
+    assert sorted(te.y.unique().tolist()) == [0, 1, 2] and len(tr) == 2 * 3 * 9 * 13
+    with pytest.raises(ValueError, match="test band"):
+        paired.detail_pairs(32, "test", texture_size=64)
