@@ -12,7 +12,8 @@ from ganlab import claims
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # the chapters whose every claim goes through the ledger (the others follow in later issues)
-REQUIRED = {"ch01_minimax", "ch02_training_2d", "ch04_objectives", "ch05_wasserstein"}
+REQUIRED = {"ch01_minimax", "ch02_training_2d", "ch04_objectives", "ch05_wasserstein",
+            "ch06_dcgan_evaluation", "ch07_conditioning", "ch08_image_to_image"}
 
 
 @pytest.fixture(autouse=True)
