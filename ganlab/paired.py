@@ -75,6 +75,27 @@ def _crops(img: Tensor, size: int, stride: int, rows: tuple[int, int]) -> Tensor
     return torch.stack([img[:, t:t + size, s:s + size] for t in top for s in left])
 
 
+def _split_crops(images: list[Tensor], size: int, stride: int, split: str) -> tuple[Tensor, Tensor]:
+    """Crops of each image (C, P, P) for a split, and each crop's image index: (N, C, size,
+    size), (N,). Train crops lie in the top 3/4 of an image and are also mirrored left-right;
+    test crops lie in the bottom 1/4, so no test pixel is seen in training."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    side = images[0].shape[-1]
+    cut = side * 3 // 4
+    if side - cut < size:
+        raise ValueError(f"an image of {side} pixels leaves a test band of {side - cut} rows, "
+                         f"less than one {size}-pixel crop: raise its size")
+    xs, ys = [], []
+    for k, img in enumerate(images):
+        c = _crops(img, size, stride, (0, cut) if split == "train" else (cut, side))
+        if split == "train":
+            c = torch.cat([c, c.flip(3)])
+        xs.append(c)
+        ys.append(torch.full((len(c),), k))
+    return torch.cat(xs), torch.cat(ys)
+
+
 def photo_pairs(size: int = 32, split: str = "train", source: str = "grey",
                 photo_size: int = 128, stride: int = 8,
                 names: tuple[str, ...] = data.PHOTOS) -> ArrayDataset:
@@ -84,26 +105,12 @@ def photo_pairs(size: int = 32, split: str = "train", source: str = "grey",
     Train crops lie in the top 3/4 of each photo (resized to photo_size), test crops in
     the bottom 1/4; train crops are also mirrored left-right.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if source not in ("grey", "edges"):
         raise ValueError(f"source must be 'grey' or 'edges', got {source!r}")
-    cut = photo_size * 3 // 4
-    if photo_size - cut < size:
-        raise ValueError(f"photo_size {photo_size} leaves a test band of {photo_size - cut} "
-                         f"rows, less than one {size}-pixel crop: raise photo_size")
-    xs, ys = [], []
-    for k, name in enumerate(names):
-        img = data.photo(name, photo_size)  # (3, P, P) in [-1, 1]
-        rows = (0, cut) if split == "train" else (cut, photo_size)
-        c = _crops(img, size, stride, rows)  # (n, 3, size, size)
-        if split == "train":
-            c = torch.cat([c, c.flip(3)])
-        xs.append(c)
-        ys.append(torch.full((len(c),), k))
-    photos = torch.cat(xs)
+    photos, labels = _split_crops([data.photo(name, photo_size) for name in names], size, stride,
+                                  split)  # (N, 3, size, size) in [-1, 1]
     src = sobel_edges(photos) if source == "edges" else luminance(photos)
-    return ArrayDataset(torch.cat([src, photos], 1), torch.cat(ys))
+    return ArrayDataset(torch.cat([src, photos], 1), labels)
 
 
 def blur(x: Tensor, factor: int = 4) -> Tensor:
@@ -126,22 +133,9 @@ def detail_pairs(size: int = 32, split: str = "train", factor: int = 4, texture_
     mirrored left-right; test crops lie in the bottom 1/4 (so no test pixel is seen in
     training).
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    cut = texture_size * 3 // 4
-    if texture_size - cut < size:
-        raise ValueError(f"texture_size {texture_size} leaves a test band of {texture_size - cut} "
-                         f"rows, less than one {size}-pixel crop: raise texture_size")
-    xs, ys = [], []
-    for k, name in enumerate(names):
-        img = data.texture(name, texture_size)  # (1, T, T) in [-1, 1]
-        c = _crops(img, size, stride, (0, cut) if split == "train" else (cut, texture_size))
-        if split == "train":
-            c = torch.cat([c, c.flip(3)])
-        xs.append(c)
-        ys.append(torch.full((len(c),), k))
-    sharp = torch.cat(xs)  # (N, 1, size, size)
-    return ArrayDataset(torch.cat([blur(sharp, factor), sharp], 1), torch.cat(ys))
+    sharp, labels = _split_crops([data.texture(name, texture_size) for name in names], size,
+                                 stride, split)  # (N, 1, size, size)
+    return ArrayDataset(torch.cat([blur(sharp, factor), sharp], 1), labels)
 
 
 def tinted_texture(name: str, size: int = 128) -> Tensor:
