@@ -18,6 +18,12 @@ derivative of each generator cost with respect to D's logit s, D = sigmoid(s):
 - non-saturating      J = -log D:                dJ/ds = -(1 - D)
 - maximum likelihood  J = -1/2 exp(s) = -1/2 D/(1-D):  dJ/ds = -1/2 D / (1 - D)
 (Goodfellow 2016, "NIPS 2016 Tutorial: Generative Adversarial Networks", fig. 16.)
+
+Beyond the paper: the value of a stochastic D (a Beta kernel per x, never above V(D*));
+pure vs mixed min-max of a finite zero-sum game (von Neumann's theorem, by linear
+programming) and its exploitability; gradient play on the bilinear game x y (simultaneous,
+alternating, extragradient: Korpelevich 1976); the density a logit implies against a known
+noise q, the fixed point of noise-contrastive estimation (Gutmann & Hyvarinen 2010).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.integrate import cumulative_trapezoid, simpson
-from scipy.special import xlog1py, xlogy
+from scipy.optimize import linprog
+from scipy.special import digamma, expit, xlog1py, xlogy
 
 Density = Callable[[np.ndarray], np.ndarray]
 
@@ -50,6 +57,13 @@ __all__ = [
     "kl_gaussians",
     "g_loss_grad",
     "G_LOSSES",
+    "beta_kernel_value",
+    "pure_minmax",
+    "mixed_minmax",
+    "exploitability",
+    "BILINEAR_METHODS",
+    "bilinear_dynamics",
+    "density_from_logit",
 ]
 
 
@@ -211,3 +225,112 @@ def g_loss_grad(kind: str, d: np.ndarray) -> np.ndarray:
     if np.any((d <= 0) | (d >= 1)):
         raise ValueError("D(G(z)) must lie strictly between 0 and 1")
     return G_LOSSES[kind](d)
+
+
+# --- stochastic discriminators, move order, noise-contrastive estimation ----------------
+
+
+def beta_kernel_value(
+    logit: Density, conc: float, p: Density, q: Density, x: np.ndarray = GRID
+) -> float:
+    """V of a stochastic D: at each x a draw Y ~ Beta(conc * m(x), conc * (1 - m(x))).
+
+    The kernel's mean is m = sigmoid(logit(x)) (given as a logit, so the tails where m
+    rounds to 0 or 1 stay exact); ``conc`` -> infinity concentrates it on m.
+    V(kernel, G) = E_p E_Y log Y + E_q E_Y log(1 - Y), with the Beta's exact log-moments
+    E log Y = psi(a) - psi(a + b), E log(1 - Y) = psi(b) - psi(a + b) (psi: digamma).
+    By Jensen (a log y + b log(1 - y) is concave) it is never above V(D*, G).
+    """
+    if not conc > 0:
+        raise ValueError(f"the concentration must be > 0, got {conc}")
+    px, qx = p(x), q(x)
+    s = np.asarray(logit(x), dtype=np.float64)
+    a, b = conc * expit(s), conc * expit(-s)  # conc * m, conc * (1 - m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_log_y = digamma(a) - digamma(a + b)  # E log Y
+        e_log_1my = digamma(b) - digamma(a + b)  # E log(1 - Y)
+        integrand = np.where(px > 0, px * e_log_y, 0.0) + np.where(qx > 0, qx * e_log_1my, 0.0)
+    return integrate(integrand, x)
+
+
+def pure_minmax(A: np.ndarray) -> tuple[float, float]:
+    """(min_i max_j A[i, j], max_j min_i A[i, j]) over pure strategies.
+
+    Row i: the minimiser's (G's) move, column j: the maximiser's (D's); A is paid to D.
+    The first is G moving first (D answers), the second D moving first; first >= second.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    return float(A.max(axis=1).min()), float(A.min(axis=0).max())
+
+
+def mixed_minmax(A: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(min_x max_y x^T A y, max_y min_x x^T A y, x*, y*) over mixed strategies, by two LPs.
+
+    G's LP: minimise v subject to (A^T x)_j <= v for all j, x in the simplex; D's LP:
+    maximise w subject to (A y)_i >= w for all i. By von Neumann's minimax theorem the two
+    values agree and (x*, y*) is a Nash equilibrium (a saddle point of x^T A y).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, k = A.shape
+
+    def solve(M):  # min v s.t. M^T u <= v, u in the simplex; variables (u, v)
+        rows, cols = M.shape
+        res = linprog(np.r_[np.zeros(rows), 1.0], A_ub=np.c_[M.T, -np.ones(cols)],
+                      b_ub=np.zeros(cols), A_eq=np.r_[np.ones(rows), 0.0][None],
+                      b_eq=[1.0], bounds=[(0, None)] * rows + [(None, None)], method="highs")
+        if not res.success:
+            raise RuntimeError(f"linprog failed: {res.message}")
+        return res.x[-1], res.x[:-1]
+
+    v_g, x_star = solve(A)  # G: min_x max_j (A^T x)_j
+    v_d, y_star = solve(-A.T)  # D: min_y max_i -(A y)_i = -max_y min_i (A y)_i
+    return float(v_g), float(-v_d), x_star, y_star
+
+
+def exploitability(A: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """How much the better unilateral deviation gains: max_j (A^T x)_j - min_i (A y)_i >= 0.
+
+    Zero exactly at a Nash equilibrium (saddle point) of the zero-sum game x^T A y.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    return float((A.T @ x).max() - (A @ y).min())
+
+
+BILINEAR_METHODS = ("simultaneous", "alternating", "extragradient")
+
+
+def bilinear_dynamics(method: str, lr: float, steps: int, start=(1.0, 0.0)) -> np.ndarray:
+    """Gradient play on min_x max_y f = x y from ``start``: the path, (steps + 1, 2).
+
+    simultaneous:  x' = x - lr y,  y' = y + lr x            (|(x, y)| grows by sqrt(1 + lr^2))
+    alternating:   x' = x - lr y,  y' = y + lr x'           (area-preserving: stays bounded)
+    extragradient: look ahead (x - lr y, y + lr x), then step with the gradient there
+                   (|(x, y)| shrinks by sqrt(1 - lr^2 + lr^4)). Korpelevich 1976.
+    The equilibrium is (0, 0).
+    """
+    if method not in BILINEAR_METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {BILINEAR_METHODS}")
+    path = np.empty((steps + 1, 2))
+    path[0] = start
+    x, y = map(float, start)
+    for k in range(steps):
+        if method == "simultaneous":
+            x, y = x - lr * y, y + lr * x  # df/dx = y, df/dy = x
+        elif method == "alternating":
+            x = x - lr * y
+            y = y + lr * x
+        else:
+            xh, yh = x - lr * y, y + lr * x  # the look-ahead point
+            x, y = x - lr * yh, y + lr * xh
+        path[k + 1] = x, y
+    return path
+
+
+def density_from_logit(s: Density, q: Density) -> Density:
+    """The density a discriminator's logit implies against a known q: p(x) = q(x) e^{s(x)}.
+
+    Inverts D* = p / (p + q): its logit is log p - log q. Noise-contrastive estimation
+    (Gutmann & Hyvarinen 2010) trains s = log p_model - log q with D's logistic loss, so
+    at the optimum the model is the data density, normaliser included.
+    """
+    return lambda x: q(x) * np.exp(np.asarray(s(x), dtype=np.float64))

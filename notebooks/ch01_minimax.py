@@ -212,6 +212,54 @@ ax.set_title(f"Trained D after {steps} steps vs the optimal D*")
 plt.show()
 
 # %% [markdown]
+# ### A stochastic discriminator never beats $D^*$
+#
+# The discriminator's strategy set is wider than functions $x \mapsto [0, 1]$: it could
+# answer at random, drawing its verdict $Y \in [0, 1]$ from a distribution that depends on
+# $x$ (a Markov kernel). The value of such a $D$ is the expectation over its draws,
+# $\mathbb{E}_{p_{\text{data}}} \mathbb{E}_Y \log Y + \mathbb{E}_{p_g} \mathbb{E}_Y \log(1 - Y)$.
+# Because $a \log y + b \log(1 - y)$ is concave in $y$, Jensen's inequality puts every draw's
+# average below the value at the kernel's mean, and that in turn below the value at $D^*$:
+# the optimal discriminator is deterministic, so restricting $D$ to functions loses nothing.
+#
+# We draw many random kernels: at each $x$ a Beta distribution whose mean has the logit
+# $\log p_{\text{data}} - \log p_g + a + b x$ (a random shift and tilt of $D^*$'s logit, or
+# none) and a random concentration, from very spread to tightly peaked.
+# `theory.beta_kernel_value` integrates their value with the Beta's exact log-moments. The
+# measurement is the best kernel's lead over a deterministic reference; with $D^*$ as the
+# reference it must be at most zero. The null is the same kernels against the reference
+# $D \equiv \tfrac12$, which the best of them beats by a wide margin: the kernels are strong
+# players, just never stronger than $D^*$. A second claim checks the other end: a kernel tightly concentrated
+# on $D^*$ scores $V(D^*, G)$ (null: a spread kernel with the same mean).
+
+# %%
+N_KERNELS = 200
+rng = np.random.default_rng(0)
+s_star = theory.optimal_logit(p_data, p_g)
+
+
+def tilted_logit(a, b):
+    return lambda t: s_star(t) + a + b * t  # D*'s logit, shifted by a and tilted by b
+
+
+kernels = [(0.0, 0.0) if k % 4 == 0 else tuple(rng.normal(0.0, [1.0, 0.3]))
+           for k in range(N_KERNELS)]  # (a, b) of each kernel's mean; a quarter centred on D*
+concs = 10 ** rng.uniform(-0.5, 3.0, N_KERNELS)  # Beta concentrations, spread to peaked
+v_kernels = np.array([theory.beta_kernel_value(tilted_logit(a, b), cc, p_data, p_g)
+                      for (a, b), cc in zip(kernels, concs)])
+print(f"{N_KERNELS} kernels: V from {v_kernels.min():.4f} to {v_kernels.max():.4f};"
+      f" V(D*, G) = {v_star:.4f}, V(1/2, G) = {v_half:.4f}")
+ledger.claim("no stochastic D beats D*: max over kernels of V(kernel, G) - V(D*, G)",
+             (v_kernels - v_star).max(), null=(v_kernels - v_half).max(),
+             null_name="the same kernels against D = 1/2", bar=claims.at_most(0.0), fmt=".4f")
+CONC_PEAKED, CONC_SPREAD = 1e6, 10.0
+ledger.claim("a kernel concentrated on D* scores V(D*, G): V(D*, G) - V(kernel, G)",
+             v_star - theory.beta_kernel_value(s_star, CONC_PEAKED, p_data, p_g),
+             null=v_star - theory.beta_kernel_value(s_star, CONC_SPREAD, p_data, p_g),
+             null_name=f"concentration {CONC_SPREAD:g}", bar=claims.between(0.0, 1e-4),
+             fmt=".2e")
+
+# %% [markdown]
 # ## The game at the optimal discriminator: $C(G) = -\log 4 + 2\,\mathrm{JSD}$
 #
 # Substituting $D^*$ into $V$ gives the generator's objective (Theorem 1 of the paper):
@@ -427,7 +475,172 @@ ledger.claim("the non-saturating loss passes on D's pull towards the data: share
 # 2014 and why it is the common default (ganlab's `gan` variant uses it); it is not the only
 # choice: least-squares, hinge and Wasserstein losses are widely used too, and chapter 4
 # compares them where $D$ wins.
+
+# %% [markdown]
+# ## Move order and equilibria
 #
+# $\min_G \max_D V$ lets the generator move first and the discriminator answer;
+# $\max_D \min_G V$ is the other order. Answering is an advantage, so in general
+# $\min \max \ge \max \min$. In the original game, played over densities $p_g$ and functions
+# $D$, $V$ is linear in $p_g$ and concave in $D$, and both orders meet at $p_g = p_{\text{data}}$,
+# $D \equiv \tfrac12$ with value $-\log 4$: $D \equiv \tfrac12$ scores $-\log 4$ against every
+# generator (the first claim of this chapter), so $\max_D \min_G V \ge -\log 4$, and the
+# scan's minimum of $C(G) = \max_D V$ is $-\log 4$, so $\min_G \max_D V = -\log 4$; with
+# $\min \max \ge \max \min$ the two are equal. Such a point,
+# where neither player gains by deviating alone, is a **Nash equilibrium**: a saddle point
+# of $V$.
+#
+# A small finite game shows both cases. Each player has a few pure strategies and the
+# payoff matrix `A` pays the maximiser ("D"). Over pure strategies the order matters:
+# `theory.pure_minmax` gives a min-max strictly above the max-min (null: the mixed game's
+# gap). Over mixed strategies (probability vectors over the moves) von Neumann's minimax
+# theorem says the two orders coincide; `theory.mixed_minmax` solves both linear programs
+# with `scipy.optimize.linprog` (null: the pure gap). The mixed solution is a Nash
+# equilibrium: `theory.exploitability`, the gain of the best unilateral deviation, is zero
+# there (null: both players playing uniformly at random).
+
+# %%
+A = np.array([[3.0, -1.0, 0.0],
+              [-2.0, 2.0, -1.0],
+              [0.0, -1.0, 2.0]])  # rows: G's moves (minimiser), columns: D's (maximiser)
+pure_gm, pure_dm = theory.pure_minmax(A)
+mixed_gm, mixed_dm, x_eq, y_eq = theory.mixed_minmax(A)
+uniform = np.full(3, 1 / 3)
+print(f"pure:  min max = {pure_gm:+.4f}, max min = {pure_dm:+.4f}")
+print(f"mixed: min max = {mixed_gm:+.6f}, max min = {mixed_dm:+.6f};"
+      f" x* = {np.round(x_eq, 4)}, y* = {np.round(y_eq, 4)}")
+ledger.claim("over pure strategies the order matters: min max - max min", pure_gm - pure_dm,
+             null=mixed_gm - mixed_dm, null_name="mixed strategies", bar=claims.at_least(0.5),
+             fmt=".4f")
+ledger.claim("over mixed strategies the orders coincide: |min max - max min|",
+             abs(mixed_gm - mixed_dm), null=pure_gm - pure_dm, null_name="pure strategies",
+             bar=claims.at_most(1e-9), fmt=".2e")
+ledger.claim("the mixed solution is a Nash equilibrium: exploitability",
+             theory.exploitability(A, x_eq, y_eq), null=theory.exploitability(A, uniform, uniform),
+             null_name="uniform play", bar=claims.at_most(1e-9), fmt=".2e")
+
+# %% [markdown]
+# ### Finding the saddle point by gradients
+#
+# A GAN does not solve a linear program; both players take gradient steps. The smallest
+# game that shows what can go wrong is the bilinear $\min_x \max_y\, x y$, with its
+# equilibrium at the origin. `theory.bilinear_dynamics` plays it three ways at the same
+# step size: **simultaneous** gradient descent-ascent (both step from the same point),
+# **alternating** updates ($x$ first, then $y$ against the new $x$, as a loop that runs one
+# player's phase after the other's does) and **extragradient** (Korpelevich 1976: step
+# to a look-ahead point, then update with the gradient there). The number is the distance
+# to the equilibrium relative to the start, over three starting points. Simultaneous steps
+# spiral outwards; alternating ones circle without leaving a band; extragradient converges.
+# Each claim's null is the simultaneous run.
+
+# %%
+LR_GAME, STEPS_GAME = 0.1, 1000
+angles = [0.3, 2.0, 4.4]  # starting points on the unit circle
+paths = {m: [theory.bilinear_dynamics(m, LR_GAME, STEPS_GAME, (math.cos(t), math.sin(t)))
+             for t in angles] for m in theory.BILINEAR_METHODS}
+radius = {m: [np.hypot(*p.T) for p in ps] for m, ps in paths.items()}  # distance to (0, 0)
+final = {m: [r[-1] for r in rs] for m, rs in radius.items()}
+peak = {m: [r.max() for r in rs] for m, rs in radius.items()}
+ledger.claim("simultaneous GDA spirals out: final distance / start", final["simultaneous"],
+             null=final["extragradient"], null_name="extragradient", bar=claims.at_least(2.0))
+ledger.claim("alternating updates stay bounded: max distance / start", peak["alternating"],
+             null=peak["simultaneous"], null_name="simultaneous", bar=claims.at_most(1.5))
+ledger.claim("extragradient converges: final distance / start", final["extragradient"],
+             null=final["simultaneous"], null_name="simultaneous", bar=claims.at_most(0.01),
+             fmt=".2e")
+
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharex=True, sharey=True)
+for ax, m in zip(axes, theory.BILINEAR_METHODS):
+    ax.plot(*paths[m][0][:300].T, lw=0.8)  # the first 300 steps from the first start
+    ax.plot([0], [0], "r*", ms=10)
+    ax.set_title(m)
+    ax.set_xlabel("x (min)")
+    ax.set_xlim(-5, 5)
+    ax.set_ylim(-5, 5)
+axes[0].set_ylabel("y (max)")
+fig.suptitle(r"Gradient play on $\min_x \max_y\, xy$; the star is the equilibrium")
+plt.show()
+
+# %% [markdown]
+# ## Noise-contrastive estimation: the discriminator as a density estimator
+#
+# Freeze the generator and the D phase alone is still useful. Noise-contrastive estimation
+# (Gutmann & Hyvärinen 2010) fits an unnormalised density $p_\theta$ to data by training a
+# logistic classifier of data against a *fixed* noise distribution $q$, with the logit
+# $s(x) = \log p_\theta(x) - \log q(x)$ — exactly the GAN discriminator's loss
+# (`losses.d_loss`, through the same one-phase game as above), with $q$ in the generator's
+# seat. At the optimum $s$ is $D^*$'s logit, so $p_\theta = q\, e^{s}$
+# (`theory.density_from_logit`) is the data density, and the normaliser $c$, a free
+# parameter of $p_\theta(x) = \exp(-(x - \mu)^2 / 2\sigma^2 - c)$, is learned rather than
+# computed. We fit a Gaussian $p_{\text{data}}$ against a wide Gaussian noise (three seeds)
+# and measure the largest error of the fitted density on the grid, and how far its mass
+# is from one. The nulls are the model at its initialisation and the noise density itself.
+
+# %%
+MU_NCE, SIGMA_NCE, SIGMA_NOISE = 1.0, 0.6, 2.0
+p_nce = theory.gaussian_pdf(MU_NCE, SIGMA_NCE)
+p_noise = theory.gaussian_pdf(0.0, SIGMA_NOISE)
+nce_steps = pick(cpu=800, full=5000)
+LOG_NOISE_NORM = math.log(SIGMA_NOISE * math.sqrt(2 * math.pi))
+
+
+class NCELogit(nn.Module):
+    """s(x) = log p_theta(x) - log q(x), p_theta(x) = exp(-(x - mu)^2 / (2 sigma^2) - c)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mu, self.log_sigma, self.c = (nn.Parameter(torch.zeros(())) for _ in range(3))
+
+    def forward(self, x):  # (B, 1) -> (B,)
+        x = x[:, 0]
+        log_model = -0.5 * ((x - self.mu) / self.log_sigma.exp()) ** 2 - self.c
+        log_noise = -0.5 * (x / SIGMA_NOISE) ** 2 - LOG_NOISE_NORM  # log q(x), q = N(0, 2^2)
+        return log_model - log_noise
+
+
+def nce_cosine(k):
+    return 0.5 * (1 + math.cos(math.pi * k / nce_steps))
+
+
+def fitted_density(D):
+    s = logits_on_grid(D)
+    return theory.density_from_logit(lambda t: np.interp(t, x, s), p_noise)(x)  # (N,)
+
+
+real_nce = data.Mixture(torch.tensor([[MU_NCE]]), SIGMA_NCE)
+nce_err, nce_err0, nce_mass, nce_mass0 = [], [], [], []
+for seed in SEEDS:
+    torch.manual_seed(seed)
+    D = NCELogit()
+    p0 = fitted_density(D)
+    game = Game("ch01-nce", nets={"G": fixed_generator(0.0, SIGMA_NOISE), "D": D},
+                teams={"D": Team(("D",), lr=3e-2, betas=(0.9, 0.999), lr_schedule=nce_cosine)},
+                phases=d_phase, nz=1, ema=())
+    Trainer(game, real_nce, steps=nce_steps, batch=batch, seed=seed, ema_decay=0.0,
+            progress=False).fit()
+    p_fit = fitted_density(D)
+    nce_err.append(np.abs(p_fit - p_nce(x)).max())
+    nce_err0.append(np.abs(p0 - p_nce(x)).max())
+    nce_mass.append(abs(theory.integrate(p_fit) - 1))
+    nce_mass0.append(abs(theory.integrate(p0) - 1))
+noise_err = np.abs(p_noise(x) - p_nce(x)).max()
+ledger.claim("NCE recovers the data density: max |p_theta - p_data| on the grid", nce_err,
+             null=nce_err0 + [noise_err], null_name="initial model and the noise q",
+             bar=claims.at_most(0.02), fmt=".4f")
+ledger.claim("NCE learns the normaliser: |integral of p_theta - 1|", nce_mass, null=nce_mass0,
+             null_name="initial model", bar=claims.at_most(0.02), fmt=".4f")
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.plot(xs, p_nce(xs), label=r"$p_{\mathrm{data}}$")
+ax.plot(xs, p_noise(xs), label="noise q")
+ax.plot(x, p_fit, "k--", label=rf"NCE fit, seed {SEEDS[-1]}")
+ax.set_xlim(-5, 5)
+ax.set_xlabel("x")
+ax.legend()
+ax.set_title("A density fitted by the GAN discriminator's loss against fixed noise")
+plt.show()
+
+# %% [markdown]
 # ## Move the generator yourself
 #
 # Drag the sliders to change $\mu_g$ and $\sigma_g$ and watch $D^*$, $V(D^*, G) = C(G)$

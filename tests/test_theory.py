@@ -120,3 +120,81 @@ def test_bulk_is_between_the_mixture_quantiles():
     assert np.all(np.diff(np.flatnonzero(theory.bulk(p, q))) == 1)  # one interval
     with pytest.raises(ValueError, match="strictly between"):
         theory.bulk(p, q, mass=1.0)
+
+
+# --- stochastic D, move order, NCE -----------------------------------------------------
+
+
+def test_beta_kernel_value_matches_monte_carlo_and_tends_to_v_of_mean():
+    from scipy.stats import beta as beta_dist
+
+    p, q = gaussian_pdf(0.0, 1.0), gaussian_pdf(1.0, 0.8)
+    x = np.linspace(-8, 8, 161)
+    d_star, s_star = theory.optimal_d(p, q), theory.optimal_logit(p, q)
+    conc = 5.0
+
+    def mean_logit(t):
+        m = 0.2 + 0.6 * d_star(t)  # in [0.2, 0.8]: Beta parameters >= 1
+        return np.log(m) - np.log1p(-m)
+
+    # independent: E log Y and E log(1 - Y) by scipy's Beta quadrature at each x
+    m = 0.2 + 0.6 * d_star(x)
+    e_log_y = np.array([beta_dist(conc * mi, conc * (1 - mi)).expect(np.log) for mi in m])
+    e_log_1my = np.array([beta_dist(conc * mi, conc * (1 - mi)).expect(lambda t: np.log1p(-t))
+                          for mi in m])
+    want = theory.integrate(p(x) * e_log_y + q(x) * e_log_1my, x)
+    assert_allclose(theory.beta_kernel_value(mean_logit, conc, p, q, x=x), want, rtol=1e-7)
+    # a kernel concentrated on its mean scores V(mean); a spread one strictly less
+    v_star = theory.value_function(s_star, p, q, logits=True)
+    assert_allclose(theory.beta_kernel_value(s_star, 1e9, p, q), v_star, atol=1e-6)
+    assert theory.beta_kernel_value(s_star, 3.0, p, q) < v_star - 1e-3
+    with pytest.raises(ValueError):
+        theory.beta_kernel_value(s_star, 0.0, p, q)
+
+
+def test_pure_and_mixed_minmax_matching_pennies_and_2x2_closed_form():
+    pennies = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    assert theory.pure_minmax(pennies) == (1.0, -1.0)
+    vg, vd, xs, ys = theory.mixed_minmax(pennies)
+    assert_allclose([vg, vd], [0.0, 0.0], atol=1e-10)
+    assert_allclose(xs, [0.5, 0.5], atol=1e-10)
+    # 2x2 without a saddle: value (ad - bc) / (a + d - b - c), x1 = (d - c) / (a + d - b - c)
+    a, b, c, d = 3.0, -1.0, -2.0, 1.0
+    A = np.array([[a, b], [c, d]])
+    vg, vd, xs, ys = theory.mixed_minmax(A)
+    den = a + d - b - c
+    assert_allclose([vg, vd], [(a * d - b * c) / den] * 2, rtol=1e-9)
+    assert_allclose(xs[0], (d - c) / den, rtol=1e-9)
+    assert_allclose(ys[0], (d - b) / den, rtol=1e-9)
+    assert_allclose(theory.exploitability(A, xs, ys), 0.0, atol=1e-9)
+    assert theory.exploitability(A, np.array([1.0, 0.0]), np.array([1.0, 0.0])) > 1.0
+    # rock-paper-scissors: value 0, uniform strategies
+    rps = np.array([[0, 1, -1], [-1, 0, 1], [1, -1, 0]], float)
+    vg, vd, xs, ys = theory.mixed_minmax(rps)
+    assert_allclose([vg, vd], [0, 0], atol=1e-10)
+    assert_allclose(ys, np.full(3, 1 / 3), atol=1e-9)
+
+
+def test_bilinear_dynamics_closed_form_rates():
+    lr, n = 0.1, 200
+    r = lambda path: np.hypot(*path.T)  # noqa: E731
+    sim = theory.bilinear_dynamics("simultaneous", lr, n, (0.6, 0.8))
+    assert_allclose(r(sim), (1 + lr**2) ** (np.arange(n + 1) / 2), rtol=1e-12)
+    eg = theory.bilinear_dynamics("extragradient", lr, n, (0.6, 0.8))
+    assert_allclose(r(eg), (1 - lr**2 + lr**4) ** (np.arange(n + 1) / 2), rtol=1e-12)
+    alt = theory.bilinear_dynamics("alternating", lr, n, (1.0, 0.0))
+    M = np.array([[1, -lr], [lr, 1 - lr**2]])  # one alternating step as a matrix
+    assert_allclose(alt[n], np.linalg.matrix_power(M, n) @ [1.0, 0.0], rtol=1e-10, atol=1e-12)
+    # conserved: x^2 + y^2 - lr x y evaluated at (x_k, y_k) with x_k the new x ... bounded
+    assert 0.9 < r(alt).max() < 1.2
+    with pytest.raises(ValueError):
+        theory.bilinear_dynamics("adam", lr, n)
+
+
+def test_density_from_logit_inverts_the_optimal_logit():
+    p, q = theory.mixture_pdf([-1.0, 1.5], [0.5, 0.7]), gaussian_pdf(0.0, 3.0)
+    x = np.linspace(-6, 6, 241)
+    assert_allclose(theory.density_from_logit(theory.optimal_logit(p, q), q)(x), p(x),
+                    rtol=1e-10)
+    wrong = theory.density_from_logit(lambda t: 2 * theory.optimal_logit(p, q)(t), q)(x)
+    assert np.abs(wrong - p(x)).max() > 0.1
