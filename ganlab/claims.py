@@ -29,6 +29,7 @@ machine-readable record. ``python -m ganlab.claims FILE`` prints every chapter's
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -247,6 +248,15 @@ class Table:
         rows = [self.HEADER, *self.rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADER))]
         return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in rows)
+
+    def _repr_html_(self) -> str:
+        """An HTML table: what JupyterLab and the book show (the book renders Markdown outputs
+        as CommonMark, which has no tables)."""
+        head = "".join(f"<th>{h}</th>" for h in self.HEADER)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in r) + "</tr>"
+                       for r in self.rows())
+        return (f'<table class="ganlab-claims"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
 
     def _repr_markdown_(self) -> str:
         esc = lambda s: s.replace("|", "\\|")  # noqa: E731

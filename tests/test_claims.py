@@ -125,6 +125,11 @@ def test_the_table_shows_every_claim(capsys):
     assert md[0] == "| claim | measured | null | bar | pass |"
     assert md[2] == "| a \\| b | 0.5 | 0 (chance) | in [0.4, 0.6] | yes |"
     assert repr(ledger.table()).splitlines()[1].startswith("a | b")
+    page = ledger.table()._repr_html_()
+    assert "<th>claim</th><th>measured</th><th>null</th><th>bar</th><th>pass</th>" in page
+    assert "<td>a | b</td><td>0.5</td><td>0 (chance)</td><td>in [0.4, 0.6]</td><td>yes</td>" in page
+    ledger.claim("x < y & z", 0.5, null=0.0, bar=claims.at_least(0.1))
+    assert "<td>x &lt; y &amp; z</td>" in ledger.table()._repr_html_()
 
 
 def test_report_command_errors_cleanly(tmp_path, capsys):
