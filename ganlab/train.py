@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import signal
 import time
@@ -46,7 +47,8 @@ import torch
 from torch import Tensor, nn
 
 __all__ = ["Team", "Phase", "Game", "TrainConfig", "Trainer", "Step", "resolve_device",
-           "NonFiniteLossError", "CheckpointError", "CheckpointMismatchError", "TrainingInterrupted",
+           "NonFiniteLossError", "cosine_decay", "CheckpointError", "CheckpointMismatchError",
+           "TrainingInterrupted",
            "load_checkpoint", "check_finite_weights"]
 
 CKPT_FORMAT = "ganlab-checkpoint-1"
@@ -179,6 +181,14 @@ class TrainConfig:
 
 
 # --- data ----------------------------------------------------------------------------------
+
+
+def cosine_decay(total: int) -> Callable[[int], float]:
+    """A `Team.lr_schedule`: the factor (1 + cos(pi * step / total)) / 2, from 1 at step 0 to 0
+    at step `total` (Loshchilov & Hutter 2017, without restarts)."""
+    if total < 1:
+        raise ValueError(f"cosine_decay needs total >= 1 steps, got {total}")
+    return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
 def _mix(*xs: int) -> int:

@@ -36,13 +36,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy.special import expit
 from scipy.stats import norm
 from torch import nn
 
 from ganlab import claims, data, losses, theory
 from ganlab.budget import budget, pick
 from ganlab.nets import MLPDiscriminator
-from ganlab.train import Game, Team, Trainer
+from ganlab.train import Game, Team, Trainer, cosine_decay
 from ganlab.variants import GANConfig, adversarial_phases
 from ganlab.widgets import Slider, slider_plot
 
@@ -160,20 +161,12 @@ def logits_on_grid(D):
         return D(torch.from_numpy(x).float()[:, None].to(dev)).double().cpu().numpy()  # (N,)
 
 
-def sigmoid(s):
-    return 1 / (1 + np.exp(-s))
-
-
 def bulk_error(s):
-    return np.abs(sigmoid(s) - d_star(x))[bulk].max()  # max |D - D*| on the bulk
+    return np.abs(expit(s) - d_star(x))[bulk].max()  # max |D - D*| on the bulk
 
 
 def v_of_logits(s):
     return theory.value_function(lambda t: np.interp(t, x, s), p_data, p_g, logits=True)
-
-
-def cosine(k):
-    return 0.5 * (1 + math.cos(math.pi * k / steps))  # factor of the learning rate at step k
 
 
 s_untrained, s_trained = [], []
@@ -182,7 +175,8 @@ for seed in SEEDS:
     D = MLPDiscriminator(d=1, hidden=32, depth=3)
     s_untrained.append(logits_on_grid(D))
     game = Game("ch01-optimal-d", nets={"G": fixed_generator(MU_G, SIGMA_G), "D": D},
-                teams={"D": Team(("D",), lr=5e-3, betas=(0.9, 0.999), lr_schedule=cosine)},
+                teams={"D": Team(("D",), lr=5e-3, betas=(0.9, 0.999),
+                                 lr_schedule=cosine_decay(steps))},
                 phases=d_phase, nz=1, ema=())
     Trainer(game, real, steps=steps, batch=batch, seed=seed, ema_decay=0.0, progress=False).fit()
     s_trained.append(logits_on_grid(D))
@@ -203,7 +197,7 @@ ledger.claim("a trained D scores just below V(D*, G): V(D*, G) - V(D, G)",
 fig, ax = plt.subplots(figsize=(8, 3.5))
 ax.plot(xs, d_star(xs), "k--", label=r"$D^*$ (closed form)")
 for seed, s in zip(SEEDS, s_trained):
-    ax.plot(x, sigmoid(s), lw=1, label=f"trained D, seed {seed}")
+    ax.plot(x, expit(s), lw=1, label=f"trained D, seed {seed}")
 ax.axvspan(x[bulk][0], x[bulk][-1], color="C2", alpha=0.08, label="the bulk")
 ax.set_xlim(-4, 4)
 ax.set_xlabel("x")
@@ -598,10 +592,6 @@ class NCELogit(nn.Module):
         return log_model - log_noise
 
 
-def nce_cosine(k):
-    return 0.5 * (1 + math.cos(math.pi * k / nce_steps))
-
-
 def fitted_density(D):
     s = logits_on_grid(D)
     return theory.density_from_logit(lambda t: np.interp(t, x, s), p_noise)(x)  # (N,)
@@ -614,7 +604,8 @@ for seed in SEEDS:
     D = NCELogit()
     p0 = fitted_density(D)
     game = Game("ch01-nce", nets={"G": fixed_generator(0.0, SIGMA_NOISE), "D": D},
-                teams={"D": Team(("D",), lr=3e-2, betas=(0.9, 0.999), lr_schedule=nce_cosine)},
+                teams={"D": Team(("D",), lr=3e-2, betas=(0.9, 0.999),
+                                 lr_schedule=cosine_decay(nce_steps))},
                 phases=d_phase, nz=1, ema=())
     Trainer(game, real_nce, steps=nce_steps, batch=batch, seed=seed, ema_decay=0.0,
             progress=False).fit()

@@ -257,3 +257,13 @@ def test_team_lr_schedule_sets_the_lr_each_step_uses():
     base = game.teams["G"].lr
     assert seen == [base, base / 2, base / 3]
     assert t.optimizers["D"].param_groups[0]["lr"] == game.teams["D"].lr  # D has no schedule
+
+
+def test_cosine_decay_schedule_against_its_closed_form():
+    from ganlab.train import cosine_decay
+
+    f = cosine_decay(8)
+    assert [f(k) for k in (0, 2, 4, 6, 8, 12)] == pytest.approx(
+        [1.0, (1 + 2 ** -0.5) / 2, 0.5, (1 - 2 ** -0.5) / 2, 0.0, 0.0], abs=1e-12)
+    with pytest.raises(ValueError, match="total >= 1"):
+        cosine_decay(0)
