@@ -51,7 +51,7 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     src, dist = tmp / "src", tmp / "dist"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "ganlab", src / "ganlab", ignore=shutil.ignore_patterns("__pycache__"))
     hook = "import sys; from setuptools import build_meta as b; print('WHEEL', b.build_wheel(sys.argv[1]))"
@@ -96,6 +96,10 @@ def test_wheel_metadata_splits_library_course_and_dev(built):
     assert {"ganlab", "pytest", "nbval", "jupyter-book"} <= dev  # dev = course + tests + book
     assert set(meta.get_all("Provides-Extra")) == {"course", "dev"}
     assert meta["License-Expression"] == "MIT"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    with zipfile.ZipFile(built[0]) as z:
+        text = next(z.read(n).decode() for n in z.namelist() if n.endswith(".dist-info/licenses/LICENSE"))
+    assert text == (ROOT / "LICENSE").read_text() and text.startswith("MIT License")
     assert "ganlab = ganlab.cli:main" in entry
 
 
