@@ -9,6 +9,10 @@ Sources:
   affine sampling matrix and one 4x4 colour matrix, their parameter distributions).
 - Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN Training"
   (DiffAugment, policy "color,translation,cutout"), following the authors' reference code.
+- Invertibility beyond the four arrows (ADA, section 2; Bora et al. 2018, AmbientGAN): Gaussian
+  noise is undone by dividing the characteristic function by the noise's (a regularised
+  deconvolution, `deconvolve_gaussian`); a composition is invertible iff each part is,
+  checked numerically on a finite space of images (`composition_matrix`).
 
 Conventions: images (B, C, H, W) in [-1, 1]; every op is differentiable in the images
 (the geometric ops are a bilinear `grid_sample`, the colour ops a matrix, cutout a
@@ -41,7 +45,9 @@ from torch import Tensor
 
 __all__ = ["GEOMETRIC", "COLOUR", "OPS", "BGC", "Strengths", "augment", "geometric_matrix",
            "colour_matrix", "apply_affine", "apply_colour", "cutout", "diff_augment",
-           "DiffAugment", "Augment", "ADA", "four_arrows", "is_invertible"]
+           "DiffAugment", "Augment", "ADA", "four_arrows", "is_invertible", "deconvolve_gaussian",
+           "DISCRETE", "op_invertible", "composition_invertible", "finite_space", "op_matrix",
+           "composition_matrix"]
 
 GEOMETRIC = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac")
 COLOUR = ("brightness", "contrast", "lumaflip", "hue", "saturation")
@@ -449,3 +455,117 @@ def is_invertible(t: np.ndarray, tol: float = 1e-9) -> bool:
     if t.ndim != 2 or t.shape[0] != t.shape[1]:
         raise ValueError(f"expected a square matrix, got shape {t.shape}")
     return bool(np.linalg.svd(t, compute_uv=False).min() > tol)
+
+
+# --- invertibility beyond one matrix: Gaussian noise, and compositions ---------------------
+
+
+def deconvolve_gaussian(density: np.ndarray, dx: float, sigma: float,
+                        reg: float = 1e-8) -> np.ndarray:
+    """Recover a density p from its Gaussian-noised version q = p * N(0, sigma^2 I).
+
+    `density` is q on a uniform grid (1D, or n-d with the same spacing `dx` on every
+    axis), wide enough that q is ~0 at its edges (the FFT wraps around). Adding noise
+    multiplies the characteristic function by H(w) = exp(-sigma^2 |w|^2 / 2), which is
+    never 0, so q determines p (running the heat equation backwards); dividing by H
+    amplifies the rounding at high frequencies, so the division is regularised
+    (Tikhonov / Wiener): P = Q H / (H^2 + reg). The result is clipped at 0 and rescaled
+    to q's mass. reg -> 0 is the exact inverse on a band-limited grid.
+    """
+    q = np.asarray(density, dtype=np.float64)
+    if not (dx > 0 and sigma >= 0 and reg > 0):
+        raise ValueError(f"need dx > 0, sigma >= 0 and reg > 0, got {dx}, {sigma}, {reg}")
+    if q.ndim < 1 or min(q.shape) < 2 or not np.isfinite(q).all():
+        raise ValueError(f"expected a finite density on a grid, got shape {q.shape}")
+    w2 = sum(np.meshgrid(*[(2 * np.pi * np.fft.fftfreq(n, dx)) ** 2 for n in q.shape],
+                         indexing="ij"))  # |w|^2 on the FFT grid, q.shape
+    h = np.exp(-0.5 * sigma**2 * w2)  # the noise's characteristic function
+    p = np.real(np.fft.ifftn(np.fft.fftn(q) * h / (h**2 + reg))).clip(min=0.0)
+    mass, got = q.sum(), p.sum()
+    return p * (mass / got) if got > 0 else p
+
+
+# Declared invertibility of an op applied with probability p. The discrete ops' stochastic
+# matrices are (1 - p) I + p M with M averaging over the op's group, eigenvalues 1 and
+# 1 - p: invertible iff p < 1. Gaussian noise with probability p has the characteristic
+# function (1 - p) + p exp(-sigma^2 w^2 / 2) > 0: invertible for every p.
+DISCRETE = ("xflip", "rotate90", "lumaflip")
+
+
+def op_invertible(op: str, p: float) -> bool:
+    """Whether `op` applied with probability p (as `augment` applies it) is invertible."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p}")
+    if op == "noise":
+        return True
+    if op in DISCRETE:
+        return p < 1.0
+    raise ValueError(f"no declared invertibility for {op!r}; known: {[*DISCRETE, 'noise']}")
+
+
+def composition_invertible(ops: Sequence[tuple[str, float]]) -> bool:
+    """The rule: a composition of augmentations is invertible iff each part is (for square
+    matrices det(AB) = det(A) det(B); an injective map followed by one is injective)."""
+    return all(op_invertible(op, p) for op, p in ops)
+
+
+def _actions(op: str) -> list[Callable[[Tensor], Tensor]]:
+    """The deterministic maps of a discrete op on one image (C, H, W), identity first."""
+    if op == "xflip":
+        return [lambda t: t, lambda t: t.flip(-1)]
+    if op == "rotate90":
+        return [lambda t, k=k: torch.rot90(t, k, (-2, -1)) for k in range(4)]
+    if op == "lumaflip":
+        return [lambda t: t, lambda t: -t]
+    raise ValueError(f"{op!r} is not a discrete op; use one of {list(DISCRETE)}")
+
+
+def _law(op: str, p: float) -> list[float]:
+    """Probabilities of the op's maps, as `augment` draws them (gate p, then uniform)."""
+    n = len(_actions(op))
+    return [1 - p + p / n] + [p / n] * (n - 1)
+
+
+def finite_space(x: Tensor, ops: Sequence[str]) -> list[Tensor]:
+    """Every image reachable from x (C, H, W) under the discrete ops' maps: a finite space
+    on which augmentations are stochastic matrices. Use an x without symmetries."""
+    space, keys, frontier = [x], {x.numpy().round(5).tobytes()}, [x]
+    while frontier:
+        nxt = []
+        for t in frontier:
+            for op in ops:
+                for f in _actions(op)[1:]:
+                    y = f(t)
+                    key = y.numpy().round(5).tobytes()
+                    if key not in keys:
+                        keys.add(key)
+                        space.append(y)
+                        nxt.append(y)
+        frontier = nxt
+    return space
+
+
+def _index(space: list[Tensor], y: Tensor) -> int:
+    d = torch.stack([(s - y).abs().max() for s in space])
+    i = int(d.argmin())
+    if float(d[i]) > 1e-4:
+        raise ValueError("the image left the finite space: add the op to finite_space's ops")
+    return i
+
+
+def op_matrix(op: str, p: float, space: list[Tensor]) -> np.ndarray:
+    """T[i, j] = P(out = space[j] | in = space[i]) for `op` applied with probability p."""
+    t = np.zeros((len(space), len(space)))
+    for i, s in enumerate(space):
+        for f, w in zip(_actions(op), _law(op, p)):
+            t[i, _index(space, f(s))] += w
+    return t
+
+
+def composition_matrix(ops: Sequence[tuple[str, float]], space: list[Tensor]) -> np.ndarray:
+    """The stochastic matrix of applying ops[0], then ops[1], ...: a row distribution q
+    becomes q @ T. Its invertibility (`is_invertible`) is the numerical check of the rule."""
+    t = np.eye(len(space))
+    for op, p in ops:
+        t = t @ op_matrix(op, p, space)
+    return t

@@ -138,3 +138,76 @@ def test_errors():
         A.augment(_images(), 0.5, ["blur"])
     with pytest.raises(ValueError):
         A.augment(_images(), -0.1)
+
+
+# --- invertibility beyond the four arrows: Gaussian deconvolution and compositions -----------
+
+
+def _mixture(x, w, mu, s, sigma=0.0):
+    """A 1D Gaussian mixture's density, its components widened by noise sigma (closed form)."""
+    from scipy.stats import norm
+
+    return sum(wi * norm.pdf(x, m, np.hypot(si, sigma)) for wi, m, si in zip(w, mu, s))
+
+
+def test_deconvolve_gaussian_recovers_a_mixture():
+    x = np.linspace(-10, 10, 2048, endpoint=False)
+    dx = x[1] - x[0]
+    w, mu, s, sigma = [0.3, 0.7], [-1.5, 1.0], [0.3, 0.5], 0.5
+    p, q = _mixture(x, w, mu, s), _mixture(x, w, mu, s, sigma)  # truth and its noised version
+    l1 = lambda a: np.abs(a - p).sum() * dx  # noqa: E731
+    got = A.deconvolve_gaussian(q, dx, sigma)
+    np.testing.assert_allclose(got, p, atol=0.02)  # pointwise, both ways
+    assert l1(got) < 0.02 < 0.3 < l1(q)  # the noised density is far; the recovery is close
+    assert l1(A.deconvolve_gaussian(q, dx, 0.5 * sigma)) > 0.3  # the wrong sigma is far too
+    np.testing.assert_allclose(got.sum() * dx, 1.0, atol=1e-9)  # mass kept
+    assert l1(A.deconvolve_gaussian(q, dx, sigma, reg=1e-4)) > l1(got)  # more reg, more bias
+
+
+def test_deconvolve_gaussian_identity_and_2d():
+    x = np.linspace(-6, 6, 256, endpoint=False)
+    dx = x[1] - x[0]
+    p = _mixture(x, [1.0], [0.5], [0.7])
+    np.testing.assert_allclose(A.deconvolve_gaussian(p, dx, 0.0), p, rtol=1e-9, atol=1e-12)
+    p2 = np.outer(p, _mixture(x, [0.5, 0.5], [-1, 1], [0.4, 0.4]))  # separable 2D truth
+    q2 = np.outer(_mixture(x, [1.0], [0.5], [0.7], 0.4),
+                  _mixture(x, [0.5, 0.5], [-1, 1], [0.4, 0.4], 0.4))  # noised by N(0, 0.4^2 I)
+    np.testing.assert_allclose(A.deconvolve_gaussian(q2, dx, 0.4), p2, atol=0.01)
+    assert np.abs(q2 - p2).max() > 0.05
+    with pytest.raises(ValueError):
+        A.deconvolve_gaussian(p, dx, -1.0)
+    with pytest.raises(ValueError):
+        A.deconvolve_gaussian(np.array([1.0]), dx, 0.5)
+
+
+def test_composition_invertible_iff_each_part_is():
+    space = A.finite_space(torch.randn(1, 3, 3, generator=_gen(0)), A.DISCRETE)
+    assert len(space) == 16  # 8 rotations and flips of an asymmetric image, and their negatives
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        ops = [(op, float(rng.choice([rng.uniform(0, 0.99), 1.0]))) for op in
+               rng.permutation(A.DISCRETE)[: rng.integers(1, 4)]]
+        t = A.composition_matrix(ops, space)
+        np.testing.assert_allclose(t.sum(1), 1.0)  # stochastic
+        dets = [np.linalg.det(A.op_matrix(op, p, space)) for op, p in ops]
+        np.testing.assert_allclose(np.linalg.det(t), np.prod(dets), atol=1e-12)
+        assert A.is_invertible(t) == A.composition_invertible(ops)
+    for op, n in [("xflip", 2), ("rotate90", 4), ("lumaflip", 2)]:  # eigenvalues 1 and 1 - p
+        ev = np.sort(np.linalg.eigvals(A.op_matrix(op, 0.4, space)).real)
+        np.testing.assert_allclose(ev, np.sort([1.0] * (16 // n) + [0.6] * (16 - 16 // n)),
+                                   atol=1e-9)
+    assert A.composition_invertible([("noise", 1.0), ("xflip", 0.5)])
+    assert not A.composition_invertible([("noise", 0.5), ("rotate90", 1.0)])
+    with pytest.raises(ValueError):
+        A.op_invertible("cutout", 0.5)
+
+
+@pytest.mark.parametrize("op", A.DISCRETE)
+def test_op_matrix_matches_augment(op):
+    """The matrix's rows are the frequencies with which `augment` itself lands on each image."""
+    space = A.finite_space(torch.randn(1, 4, 4, generator=_gen(1)), A.DISCRETE)
+    t = A.op_matrix(op, 0.6, space)
+    n = 4000
+    y = A.augment(space[3].expand(n, 1, 4, 4), 0.6, [op], generator=_gen(2))
+    freq = np.bincount([A._index(space, yi) for yi in y], minlength=len(space)) / n
+    np.testing.assert_allclose(freq, t[3], atol=0.025)
