@@ -29,6 +29,13 @@ The fixes, each a pure function or a phase that the variants below combine:
   minibatch; D itself is then updated by its own phase as usual.
 - WGAN-GP (Gulrajani et al. 2017) via `ganlab.regularizers.gradient_penalty`.
 
+PacGAN's released training (`simultaneous=True`, `init_std=0.02`): one Adam step
+updates D and G together from the same batch and latents, each with the gradient
+of its own loss at the old parameters (G's loss sees D's parameters detached), and
+every weight starts from N(0, init_std^2) with zero biases. The learning-rate
+schedule `warmup_stable_decay` is the benchmark's cpu protocol (hold lr, then
+decay it linearly to 0 at the end, so several lengths branch off one run).
+
 Every phase's loss is the sum over trials of each trial's mean loss (see
 `ganlab.ensemble`).
 """
@@ -44,12 +51,15 @@ from torch.func import functional_call
 
 from . import losses, regularizers
 from .ensemble import EnsembleBatchNorm, EnsembleLinear, maxout, merge_trials, split_trials
-from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
+from .nets import minibatch_stddev  # noqa: F401 (in nets: style uses it too)
+from .options import opt
+from .registry import GANConfig, Preset, gd_teams, register
+from .train import Game, Phase, Step, Team, linear_decay
 
 __all__ = ["pack", "minibatch_stddev", "minibatch_features", "feature_matching",
            "MinibatchDiscrimination", "CollapseGenerator", "CollapseDiscriminator",
-           "CollapseConfig", "collapse_phases", "trial_samples", "linear_decay", "METHODS"]
+           "CollapseConfig", "collapse_phases", "trial_samples", "linear_decay",
+           "warmup_stable_decay", "METHODS"]
 
 
 # --- the fixes as pure functions ------------------------------------------------------------
@@ -63,20 +73,6 @@ def pack(x: Tensor, m: int) -> Tensor:
         raise ValueError(f"cannot pack a batch of {x.shape[-2]} into groups of {m}: "
                          f"use a batch size divisible by {m}")
     return x.reshape(*x.shape[:-2], x.shape[-2] // m, m * x.shape[-1])  # (..., B/m, m*d)
-
-
-def minibatch_stddev(h: Tensor, eps: float = 1e-8) -> Tensor:
-    """Append the minibatch standard deviation: (..., B, C) -> (..., B, C + 1).
-
-    s = mean_c sqrt(Var_b h[b, c] + eps), with the biased variance over the batch
-    (Karras et al. 2018, section 3); the same s is appended to every sample.
-    """
-    if h.shape[-2] < 2:
-        raise ValueError("minibatch stddev needs at least 2 samples per batch")
-    var = (h - h.mean(-2, keepdim=True)).square().mean(-2)  # (..., C) biased variance over B
-    s = (var + eps).sqrt().mean(-1, keepdim=True)  # (..., 1)
-    s = s.unsqueeze(-2).expand(*h.shape[:-1], 1)  # (..., B, 1)
-    return torch.cat([h, s], dim=-1)
 
 
 def minibatch_features(m: Tensor) -> Tensor:
@@ -173,17 +169,19 @@ class CollapseDiscriminator(nn.Module):
 class CollapseConfig(GANConfig):
     """The mode-collapse benchmark's networks and fixes (GANConfig's width/depth are D's)."""
 
-    trials: int = 1  # independent trials trained as one batched model (batch = trials * B)
-    g_width: int = 400  # G's hidden units
-    g_depth: int = 4  # G's hidden layers
-    g_batchnorm: bool = True  # batch norm after each of G's hidden layers
-    pieces: int = 5  # maxout pieces in D (1: LeakyReLU)
-    pack: int = 1  # PacGAN packing degree m
-    mbstd: bool = False  # minibatch standard deviation feature in D
-    mbdisc: int = 0  # minibatch discrimination kernels (0: off)
-    feature_matching: bool = False  # G matches D's mean last-hidden features
-    unroll: int = 0  # unrolled GAN: D steps G looks ahead through (0: off)
-    decay_steps: int = 0  # > 0: both learning rates decay linearly to 0 over this many steps
+    trials: int = opt(1, "independent trials trained as one batched model (batch = trials * B)")
+    g_width: int = opt(400, "G's hidden units")
+    g_depth: int = opt(4, "G's hidden layers")
+    g_batchnorm: bool = opt(True, "batch norm after each of G's hidden layers")
+    pieces: int = opt(5, "maxout pieces in D (1: LeakyReLU)")
+    pack: int = opt(1, "PacGAN packing degree m")
+    mbstd: bool = opt(False, "minibatch standard deviation feature in D")
+    mbdisc: int = opt(0, "minibatch discrimination kernels (0: off)")
+    feature_matching: bool = opt(False, "G matches D's mean last-hidden features")
+    unroll: int = opt(0, "unrolled GAN: D steps G looks ahead through (0: off)")
+    decay_steps: int = opt(0, "> 0: both learning rates decay linearly to 0 over this many steps")
+    simultaneous: bool = opt(False, "PacGAN's code: D and G updated in one step from one batch and z")
+    init_std: float = opt(0.0, "> 0: weights N(0, init_std^2) and zero biases (PacGAN: 0.02)")
 
 
 def _unrolled_params(ctx: Step, cfg: CollapseConfig, d_fn, fake: Tensor) -> dict[str, Tensor]:
@@ -250,17 +248,56 @@ def collapse_phases(cfg: CollapseConfig) -> list[Phase]:
             return {"loss": t * g_fn(functional_call(d_net, params, (fake,)))}
         return {"loss": t * g_fn(ctx.d(fake))}
 
+    if cfg.simultaneous:
+        return [Phase("GD", "GD", _simultaneous_loss(cfg, d_fn, g_fn))]
     return [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
 
 
-@dataclass(frozen=True)
-class linear_decay:  # noqa: N801 (used like a function: linear_decay(n)(step))
-    """lr factor 1 - step / steps, 0 from `steps` on (a picklable `Team.lr_schedule`)."""
+def _simultaneous_loss(cfg: CollapseConfig, d_fn, g_fn):
+    """One loss whose gradient is D's loss gradient for D and G's loss gradient for G.
 
-    steps: int
+    D scores the batch and G(z) (detached); G's loss scores the same G(z) through D's
+    parameters detached (torch.func.functional_call), so neither loss reaches the other
+    side's weights and one optimiser step is a simultaneous update at the old parameters.
+    """
+    t = cfg.trials
+
+    def both(ctx: Step) -> dict[str, Tensor]:
+        d_net, fake = ctx.nets["D"], ctx.nets["G"](ctx.z())  # (T*B, d)
+        d_loss = t * d_fn(ctx.d(ctx.real), ctx.d(fake.detach()))
+        frozen = {k: p.detach() for k, p in d_net.named_parameters()}
+        g_loss = t * g_fn(functional_call(d_net, frozen, (fake,)))
+        return {"loss": d_loss + g_loss, "d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+
+    return both
+
+
+@dataclass(frozen=True)
+class warmup_stable_decay:  # noqa: N801 (used like a function: warmup_stable_decay(...)(step))
+    """lr factor: (step + 1) / warmup while warming up, then 1, then linear to 0 from
+    `decay_start` to `decay_end` (0 after it); `decay_start=None` holds 1 for ever.
+    A picklable `Team.lr_schedule`; branching cool-downs swap it for one with a decay."""
+
+    warmup: int = 0
+    decay_start: int | None = None
+    decay_end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
+        if self.decay_start is not None and (self.decay_end is None or self.decay_end <= self.decay_start):
+            raise ValueError(f"the decay must end after it starts, got {self.decay_start} -> "
+                             f"{self.decay_end}")
 
     def __call__(self, step: int) -> float:
-        return max(0.0, 1.0 - step / self.steps)
+        if step < self.warmup:
+            return (step + 1) / self.warmup
+        if self.decay_start is None or step < self.decay_start:
+            return 1.0
+        return max(0.0, (self.decay_end - step) / (self.decay_end - self.decay_start))
+
+
+# linear_decay: ganlab.train's (one lr schedule of that name), re-exported here
 
 
 def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -275,8 +312,30 @@ def _build_collapse(name: str, cfg: CollapseConfig, shape: tuple[int, ...], n_cl
     if cfg.decay_steps < 0:
         raise ValueError(f"decay_steps must be >= 0 (0: constant learning rates), got {cfg.decay_steps}")
     sched = linear_decay(cfg.decay_steps) if cfg.decay_steps else None
-    teams = gd_teams(cfg, lr_schedule=sched)
+    if cfg.init_std > 0:
+        _normal_init(g, cfg.init_std)
+        _normal_init(d, cfg.init_std)
+    if cfg.simultaneous:
+        if cfg.unroll or cfg.feature_matching or cfg.gp or cfg.n_critic != 1 or cfg.lr_g != cfg.lr_d:
+            raise ValueError("simultaneous updates take a plain loss on D's logits with one D step "
+                             "and lr_g == lr_d (not unroll, feature_matching, gp or n_critic > 1)")
+        teams = {"GD": Team(("G", "D"), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer,
+                            lr_schedule=sched)}
+    else:
+        teams = gd_teams(cfg, lr_schedule=sched)
     return Game(name, {"G": g, "D": d}, teams, collapse_phases(cfg), nz=nz)
+
+
+@torch.no_grad()
+def _normal_init(net: nn.Module, std: float) -> None:
+    """Weights ~ N(0, std^2), biases 0 (PacGAN's initialiser); batch norm keeps (1, 0)."""
+    for m in net.modules():
+        if isinstance(m, EnsembleLinear):
+            m.weight.normal_(0.0, std)
+            if m.bias is not None:
+                m.bias.zero_()
+        elif isinstance(m, MinibatchDiscrimination):
+            m.tensor.normal_(0.0, std)
 
 
 @torch.no_grad()

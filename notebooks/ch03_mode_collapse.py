@@ -9,75 +9,94 @@
 # %% [markdown]
 # # 3. Mode collapse
 #
-# The data of this chapter is a ring of 8 Gaussians (radius 1, $\sigma = 0.01$), the toy of
-# VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018). A generator that covers it
-# must put mass on all 8 modes. A GAN often does not: its samples gather on a few modes,
-# and the modes it covers change as training goes on. This is **mode collapse**.
+# The data of this chapter are the two toys of VEEGAN (Srivastava et al. 2017) and PacGAN
+# (Lin et al. 2018): a **ring** of 8 Gaussians (radius 1, $\sigma = 0.01$) and a **grid** of
+# 25 Gaussians ($\{-4, -2, 0, 2, 4\}^2$, $\sigma = 0.05$). A generator that covers them must
+# put mass on every mode. A GAN often does not: its samples gather on a few modes, and the
+# modes it covers change as training goes on. This is **mode collapse**.
 #
-# We score samples the way those papers do (`ganlab.metrics.modes.mode_metrics`): a sample
-# is *high quality* (HQ) if it lies within $3\sigma$ of its nearest mode; a mode is
-# *captured* if at least one HQ sample has it as nearest mode; the reverse KL compares the
-# histogram of HQ samples over modes with the uniform one.
+# We score samples the way those papers do (`ganlab.metrics.modes`): a sample is *high
+# quality* (HQ) if it lies within $3\sigma$ of its nearest mode; a mode is *captured* if at
+# least one HQ sample has it as nearest mode; the reverse KL compares the histogram of HQ
+# samples over modes with the uniform one. Every number the chapter states is a claim of
+# the ledger (`ganlab.claims`): the measured value on several seeds, its bar, and what a
+# null model (the data itself, or the generator before the step in question) scores on the
+# same measurement; the table at the end collects them. Seeds are *trials* trained together
+# as one batched model (`ganlab.ensemble`), each with its own weights, latents and data.
 
 # %%
-import time
+import json
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 
-from ganlab import collapse, data, variants
+from ganlab import claims, collapse, data, variants
 from ganlab.budget import budget, pick
-from ganlab.metrics.modes import mode_metrics
+from ganlab.metrics.modes import mode_counts, mode_metrics
 from ganlab.train import TrainConfig, Trainer
 
-torch.set_num_threads(1)
-t_start = time.perf_counter()
 print(f"budget: {budget()}")
-ring = data.ring()
-MEANS = ring.means.numpy()
+ledger = claims.Ledger("ch03_mode_collapse")
+ring, grid = data.ring(), data.grid()
+TRIALS = pick(cpu=3, full=10)  # seeds, trained as one batched model
 NETS = dict(g_width=pick(cpu=64, full=128), g_depth=3, width=pick(cpu=32, full=64), depth=3)
 
 
-def nearest_mode(x):
-    """Index of each sample's nearest mode, and whether the sample is high quality."""
-    d = np.linalg.norm(x[:, None, :] - MEANS[None], axis=-1)  # (n, 8)
-    k = d.argmin(1)
-    return k, d[np.arange(len(x)), k] <= 3 * ring.sigma
+def fit(game, mix, steps, batch=60):
+    """Train a game's trials through the one Trainer (no EMA: we score G itself)."""
+    cfg = TrainConfig(steps=steps, batch=batch * game.config["trials"], ema_decay=0,
+                      progress=False, log_every=10**9)
+    return Trainer(game, mix, cfg).fit()
+
+
+def data_samples(mix, n, seed):
+    """The copying null: n samples of the data per trial, (TRIALS, n, 2)."""
+    g = torch.Generator().manual_seed(seed)
+    return mix.sample(TRIALS * n, generator=g).reshape(TRIALS, n, 2)
+
+
+def scores(xs, mix):
+    """mode_metrics of each trial's samples xs (T, n, 2)."""
+    return [mode_metrics(x.numpy(), mix.means.numpy(), mix.sigma) for x in xs]
 
 
 # %% [markdown]
 # ## Watching collapse happen
 #
 # We train the baseline GAN of the benchmark (`collapse-gan`: ReLU generator with batch
-# norm, maxout discriminator, non-saturating loss) and, every few steps, draw samples and
-# count how many high-quality samples fall on each mode.
+# norm, maxout discriminator, non-saturating loss) on the ring and, every few steps, draw
+# samples from fixed latents and count how many fall nearest to each mode.
 
 # %%
 steps, every = pick(cpu=600, full=4000), pick(cpu=30, full=100)
-torch.manual_seed(0)
-game = variants.build("collapse-gan", (2,), **NETS)
-trainer = Trainer(game, ring, TrainConfig(steps=steps, batch=64, ema_decay=0, progress=False,
-                                          device="cpu", log_every=10**9))
-z_fixed = torch.randn(512, 2, generator=torch.Generator().manual_seed(1))
-hist, snaps = [], {}
+game = variants.build("collapse-gan", (2,), trials=TRIALS, seed=0, **NETS)
+trainer = Trainer(game, ring, TrainConfig(steps=steps, batch=60 * TRIALS, ema_decay=0,
+                                          progress=False, log_every=10**9))
+MEANS = ring.means.numpy()
+hist, snaps, null_hist = [], {}, []
 while trainer.step < steps:
     trainer.run(every)
-    game.nets["G"].eval()
-    with torch.no_grad():
-        x = game.nets["G"](z_fixed).numpy()
-    game.nets["G"].train()
-    k, hq = nearest_mode(x)
-    hist.append(np.bincount(k[hq], minlength=8) / len(x))
-    snaps[trainer.step] = x
-hist = np.array(hist)  # (checkpoints, 8): fraction of samples, HQ, on each mode
+    xs = collapse.trial_samples(game.nets["G"], 512, seed=1).numpy()  # (T, 512, 2), G in eval mode
+    hist.append([mode_counts(x, MEANS, ring.sigma, hq_only=False) / len(x) for x in xs])
+    snaps[trainer.step] = xs[0]
+    real = data_samples(ring, 512, seed=trainer.step).numpy()  # the null: the data at each checkpoint
+    null_hist.append([mode_counts(x, MEANS, ring.sigma, hq_only=False) / len(x) for x in real])
+hist, null_hist = np.array(hist), np.array(null_hist)  # (checkpoints, T, 8): share of each mode
+
+
+def hops(h):
+    """Total-variation distance between the mode shares of consecutive checkpoints: (C-1, T)."""
+    return 0.5 * np.abs(np.diff(h, axis=0)).sum(-1)
+
 
 fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
-ax[0].imshow(hist.T, aspect="auto", cmap="viridis", origin="lower",
+ax[0].imshow(hist[:, 0].T, aspect="auto", cmap="viridis", origin="lower",
              extent=[every, steps, -0.5, 7.5])
-ax[0].set(xlabel="step", ylabel="mode", title="HQ samples per mode over training")
-shown = list(snaps)[-4:]
-for s in shown:
+ax[0].set(xlabel="step", ylabel="mode", title="trial 0: share of samples per mode over training")
+for s in list(snaps)[-4:]:
     ax[1].scatter(*snaps[s][:200].T, s=4, label=f"step {s}")
 ax[1].scatter(*MEANS.T, c="k", marker="x", label="modes")
 ax[1].set(aspect="equal", title="the same latents at the last checkpoints")
@@ -85,19 +104,19 @@ ax[1].legend(fontsize=7, loc="center")
 plt.show()
 
 # %% [markdown]
-# The histogram's bright cells move: a mode that holds many samples at one checkpoint is
-# empty at a later one. We measure that hopping as the total-variation distance between
-# the mode histograms of consecutive checkpoints, and the largest share any single mode
-# gets.
+# The bright cells move: a mode that holds many samples at one checkpoint is nearly empty at
+# a later one. We measure that hopping as the total-variation distance between the mode
+# shares of consecutive checkpoints, and take its largest value over the run. The null is the
+# same measurement on fresh samples of the data at each checkpoint: its shares only move by
+# sampling noise. The hops are modest at this budget (the ledger line below), but each seed's
+# largest is well above the largest that sampling noise gives.
 
 # %%
-shares = hist / np.maximum(hist.sum(1, keepdims=True), 1e-12)
-hops = 0.5 * np.abs(np.diff(shares, axis=0)).sum(1)  # TV between consecutive checkpoints
-late = shares[len(shares) // 2 :]
-modes_late = (late > 0).sum(1)
-print(f"mean TV between checkpoints {hops.mean():.3f}, max {hops.max():.3f}; "
-      f"modes held in the second half: {modes_late.min()}-{modes_late.max()} of 8")
-assert hops.max() > 0.05  # the share of some modes moved between checkpoints
+noise = hops(null_hist).max()  # the largest move sampling noise alone gives, over every seed
+ledger.claim("the baseline's samples hop between modes: the largest TV distance between the mode "
+             "shares of consecutive checkpoints, per seed, is at least 1.5x the largest that "
+             "resampling the data gives", hops(hist).max(0).tolist(), null=hops(null_hist).max(0).tolist(),
+             bar=claims.margin_over(noise, 0.5, rel=True), null_name="the data, resampled", fmt=".3f")
 
 # %% [markdown]
 # ## Why: the generator chases the argmax of a fixed discriminator
@@ -108,63 +127,56 @@ assert hops.max() > 0.05  # the share of some modes moved between checkpoints
 # calls the extreme case the **Helvetica scenario**. GAN training only avoids it because D
 # moves too, and a collapsed G is then chased to another mode, which is the hopping we just
 # saw. To see the scenario itself, we freeze D and train G alone, with the same trainer: a
-# game with only the G phase.
+# game with only the G phase, every trial at once.
 
 # %%
 def spread(x):
-    return float(np.linalg.norm(x - x.mean(0), axis=1).mean())
+    """Mean distance of each trial's samples from their centre: (T, n, 2) -> (T,)."""
+    return np.linalg.norm(x - x.mean(1, keepdims=True), axis=-1).mean(1)
 
 
-def top_mode_share(x):
-    """The largest fraction of samples whose nearest mode is one and the same mode."""
-    k = np.linalg.norm(x[:, None, :] - MEANS[None], axis=-1).argmin(1)
-    return float(np.bincount(k, minlength=8).max() / len(x))
+def top_share(x, mix):
+    """The largest fraction of a trial's samples that share one nearest mode: (T,)."""
+    m = mix.means.numpy()
+    return np.array([mode_counts(t, m, mix.sigma, hq_only=False).max() / len(t) for t in x])
 
 
-helv_steps = pick(cpu=500, full=1000)
+helv_steps = pick(cpu=3000, full=3000)
 G, D = game.nets["G"], game.nets["D"]
 # a fast G (Adam at 3e-2): the limit comes within the budget
-frozen = variants.build("collapse-gan", (2,), **{**NETS, "lr_g": 3e-2})
+frozen = variants.build("collapse-gan", (2,), trials=TRIALS, **{**NETS, "lr_g": 3e-2})
 frozen.nets = {"G": G, "D": D}
 frozen.phases = [p for p in frozen.phases if p.team == "G"]  # D never updates
-g_only = Trainer(frozen, ring, TrainConfig(steps=helv_steps, batch=64, ema_decay=0, progress=False,
-                                           device="cpu", log_every=10**9))
 u = np.linspace(-1.5, 1.5, 151)
-grid_pts = torch.tensor(np.stack(np.meshgrid(u, u), -1).reshape(-1, 2), dtype=torch.float32)
+plane = torch.tensor(np.stack(np.meshgrid(u, u), -1).reshape(-1, 2), dtype=torch.float32)
 with torch.no_grad():
-    d_map = D(grid_pts).numpy()
-x_before = collapse.trial_samples(G, 500, seed=3)[0].numpy()
-g_only.fit()
-x_after = collapse.trial_samples(G, 500, seed=3)[0].numpy()
-with torch.no_grad():
-    score_before = float(D(torch.from_numpy(x_before)).mean())
-    score_after = float(D(torch.from_numpy(x_after)).mean())
-    d_modes = D(ring.means).numpy()  # D's logit at each mode's centre
-s_before, s_after = spread(x_before), spread(x_after)
-share_before, share_after = top_mode_share(x_before), top_mode_share(x_after)
-point = x_after.mean(0)
-print(f"spread {s_before:.3f} -> {s_after:.4f}; share of the most popular mode {share_before:.2f} -> "
-      f"{share_after:.2f}; mean D logit of the samples {score_before:.2f} -> {score_after:.2f}")
-print(f"all samples now sit near ({point[0]:.2f}, {point[1]:.2f}); D's logit at the 8 mode centres: "
-      f"{np.round(d_modes, 2)}")
-assert s_after < 0.05 * s_before and share_after > 0.95 and score_after > score_before
+    d_map = D(plane.repeat(TRIALS, 1)).reshape(TRIALS, -1)[0].numpy()  # trial 0's D on the plane
+x_before = collapse.trial_samples(G, 500, seed=3).numpy()  # (T, 500, 2)
+fit(frozen, ring, helv_steps)
+x_after = collapse.trial_samples(G, 500, seed=3).numpy()
 
 fig, ax = plt.subplots(figsize=(4.5, 4))
 ax.contourf(u, u, d_map.reshape(151, 151), levels=30, cmap="RdBu_r")
-ax.scatter(*x_before.T, s=3, c="w", label="G before")
-ax.scatter(*x_after.T, s=30, c="k", marker="x", label=f"G after {helv_steps} steps, D frozen")
-ax.set(aspect="equal", title="the Helvetica scenario")
+ax.scatter(*x_before[0].T, s=3, c="w", label="G before")
+ax.scatter(*x_after[0].T, s=30, c="k", marker="x", label=f"G after {helv_steps} steps, D frozen")
+ax.set(aspect="equal", title="the Helvetica scenario (trial 0)")
 ax.legend(fontsize=7)
 plt.show()
 
+ledger.claim("with D frozen, G's steps pull its samples onto one point: spread after / before, "
+             "per seed", (spread(x_after) / spread(x_before)).tolist(), null=[1.0] * TRIALS,
+             bar=claims.at_most(0.05), null_name="G before those steps", fmt=".4f")
+ledger.claim("with D frozen, one mode ends up with nearly every sample (largest share), per seed",
+             top_share(x_after, ring).tolist(), null=top_share(x_before, ring).tolist(),
+             bar=claims.at_least(0.95), null_name="G before those steps", fmt=".3f")
+
 # %% [markdown]
-# With D frozen, the generator's steps alone raise D's score of its samples and pull all of
-# them onto one point (the numbers printed above): the spread collapses and one mode gets
-# every sample. The point is a *local* maximum of D that the samples reach by following its
-# gradient, not necessarily the highest of D's values at the mode centres: nothing in G's
-# loss keeps the samples apart, so they all climb the same hill.
+# With D frozen, the generator's steps alone pull all of its samples onto one point and one
+# mode gets nearly every sample, on every seed (given a few thousand steps at this learning
+# rate). The point is a *local* maximum of D that the samples reach by following its
+# gradient: nothing in G's loss keeps the samples apart, so they all climb the same hill.
 #
-# ## The fixes
+# ## The fixes, on the grid of 25
 #
 # Each fix gives D or G information about the *whole* batch, or about how D would answer:
 #
@@ -176,44 +188,104 @@ plt.show()
 # - **feature matching** (Salimans et al. 2016): G matches D's mean features instead;
 # - **WGAN-GP** (Gulrajani et al. 2017): a critic whose gradient does not vanish.
 #
-# Below, each method trains several trials at once as one batched model (`ganlab.ensemble`)
-# through the same trainer; the full 10-trial table on the ring and grid comes from
-# `benchmarks/mode_collapse.py` (see `benchmarks/README.md`).
+# Here the baseline and four of them (unrolling, packing two samples, minibatch stddev,
+# feature matching) train on the grid for the same number of steps, with the benchmark's
+# settings (G without batch norm, Adam at 2e-3 decaying linearly to 0); all nine are in the
+# benchmark's table further down.
 
 # %%
-methods = list(collapse.METHODS)
-trials, fix_steps = pick(cpu=3, full=10), pick(cpu=400, full=3000)
-rows = {}
-for m in methods:
-    torch.manual_seed(0)
-    # Adam at 2e-3 decaying linearly to 0 (as in the benchmark): the decay sharpens the modes
-    g = variants.build(m, (2,), trials=trials, lr_g=2e-3, lr_d=2e-3, decay_steps=fix_steps, **NETS)
-    Trainer(g, ring, TrainConfig(steps=fix_steps, batch=60 * trials, ema_decay=0, progress=False,
-                                 device="cpu", log_every=10**9)).fit()
-    xs = collapse.trial_samples(g.nets["G"], 2500)
-    rows[m] = [mode_metrics(x.numpy(), MEANS, ring.sigma) for x in xs]
-    print(f"{m:16s} modes {[r['modes'] for r in rows[m]]}, "
-          f"HQ % {[round(100 * r['hq_fraction'], 1) for r in rows[m]]}")
-mean_modes = {m: np.mean([r["modes"] for r in rs]) for m, rs in rows.items()}
-best = max((m for m in methods if m != "collapse-gan"), key=mean_modes.get)
+grid_steps = pick(cpu=900, full=20_000)
+FIXES = ["unrolled-gan", "pacgan2", "mbstd-gan", "fm-gan"]
+res = {}
+for m in ["collapse-gan"] + FIXES:
+    g = variants.build(m, (2,), trials=TRIALS, seed=0, lr_g=2e-3, lr_d=2e-3, decay_steps=grid_steps,
+                       g_batchnorm=False, **NETS)
+    fit(g, grid, grid_steps, batch=120)
+    res[m] = scores(collapse.trial_samples(g.nets["G"], 2500, seed=1), grid)
+    print(f"{m:14s} modes {[r['modes'] for r in res[m]]}, "
+          f"HQ % {[round(100 * r['hq_fraction'], 1) for r in res[m]]}")
+real = scores(data_samples(grid, 2500, seed=5), grid)  # the copying null: the data itself
+modes = {m: [r["modes"] for r in rs] for m, rs in res.items()}
+hq = {m: [r["hq_fraction"] for r in rs] for m, rs in res.items()}
 
 # %% [markdown]
-# The last check of the chapter compares the baseline with the best of the fixes in this
-# reduced run (few steps, few trials: the quality numbers, HQ % above all, are far below
-# the papers', which train orders of magnitude longer; the benchmark script reports them).
+# The baseline drops modes of the grid on every seed, where the data's own samples hit all
+# 25. Each fix is then measured against the baseline's mean on the same seeds, whichever way
+# it falls (the ledger lines below): a fix *beats* the baseline if it keeps at least one more
+# mode on average, and is *no better* if it keeps at most one more.
 
 # %%
-print(f"baseline: {mean_modes['collapse-gan']:.1f} modes of 8 on average; best fix {best}: "
-      f"{mean_modes[best]:.1f}")
-assert mean_modes[best] >= mean_modes["collapse-gan"]
-print(f"notebook time: {time.perf_counter() - t_start:.0f} s")
+K = grid.k  # 25
+base = float(np.mean(modes["collapse-gan"]))
+ledger.claim("on the grid the baseline drops modes on every seed", modes["collapse-gan"],
+             null=[r["modes"] for r in real], bar=claims.at_most(K - 1), null_name="the data",
+             fmt=".0f")
+for m in FIXES:
+    if np.mean(modes[m]) >= base + 1:
+        ledger.claim(f"{m} keeps at least one mode more than the baseline (mean over seeds)", modes[m],
+                     null=modes["collapse-gan"], bar=claims.margin_over(base, 1), how="mean",
+                     null_name="the baseline", fmt=".1f")
+    else:
+        ledger.claim(f"{m} keeps no more than one mode more than the baseline at this budget "
+                     "(mean over seeds)", modes[m], null=[r["modes"] for r in real],
+                     bar=claims.at_most(base + 1), how="mean", null_name="the data", fmt=".1f")
+real_hq = [r["hq_fraction"] for r in real]  # 1 - exp(-9/2) of the data's samples, up to noise
+ledger.claim("no method reaches the data's precision: the best method's HQ fraction per seed, "
+             "at least 5 points below the data's", np.max([hq[m] for m in res], 0).tolist(),
+             null=real_hq, bar=claims.at_most(min(real_hq) - 0.05), null_name="the data", fmt=".3f")
 
 # %% [markdown]
-# What this reduced run cannot show, the benchmark measured (`benchmarks/README.md`, on a
-# 2-core CPU): high quality takes length, and a stronger discriminator trades modes for
-# precision. With two D steps per G step and G without batch norm, PacGAN2 covers all 8 ring
-# modes in 10 of 10 trials with 95.1% of its samples within 3 sigma after 4,000 steps (the
-# baseline: 95.5%, but one trial misses a mode). On the grid of 25, the baseline reaches 87%
-# after 6,000 steps while keeping about 16 modes; PacGAN2 and minibatch stddev keep 24 but
-# place only 33-58% of their samples within 3 sigma, the rest between modes: a continuous G
-# of a 2-d Gaussian needs long training to make its jumps between 25 clusters steep.
+# Which fixes beat the baseline here, and which do not, the ledger lines above say; and no
+# method comes near the data's own precision, because a continuous G of a 2-d Gaussian needs
+# long training to make its jumps between 25 clusters steep (PacGAN trains 400,000 steps).
+#
+# ## The benchmark's longer runs
+#
+# `benchmarks/mode_collapse.py` trains all nine methods on both toys, 10 trials each, and
+# writes every trial's scores to `benchmarks/results/`; the table below is read from that
+# file (mean ± standard error over trials; the last column counts the trials that reach the
+# benchmark's goal). The command that wrote it is printed with it. PacGAN's Table 1 is
+# printed beside it; PacGAN's own protocol (`--protocol pacgan`, 400,000 steps of larger
+# nets) is a GPU job.
+
+# %%
+ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "benchmarks").is_dir())
+RESULTS = ROOT / "benchmarks" / "results" / "mode_collapse_cpu.json"
+GOALS = {"ring": (8, 0.95), "grid": (24, 0.90)}
+PACGAN_TABLE1 = {"GAN": ("6.3 / 98.2", "17.3 / 94.8"), "PacGAN2": ("7.9 / 95.6", "23.8 / 91.3"),
+                 "PacGAN3": ("7.8 / 97.7", "24.6 / 94.2"), "PacGAN4": ("7.8 / 95.9", "24.8 / 93.6")}
+
+
+def mean_se(v):
+    v = np.asarray(v, dtype=float)
+    if not np.isfinite(v).all():
+        return "inf"
+    return f"{v.mean():.2f} ± {v.std(ddof=1) / np.sqrt(len(v)):.2f}"
+
+
+if RESULTS.exists():
+    bench = json.loads(RESULTS.read_text())
+    print(bench["meta"]["command"], "|", bench["meta"]["date"], "| trials:", bench["meta"]["trials"])
+    rows = ["| data | method | steps | modes | HQ % | reverse KL | trials at the goal |",
+            "|---|---|---|---|---|---|---|"]
+    for job in sorted(bench["jobs"], key=lambda j: (j["dataset"], j["method"])):
+        want_modes, want_hq = GOALS[job["dataset"]]
+        for ln in job["lengths"]:
+            t = ln["trials"]
+            at_goal = sum(r["modes"] >= want_modes and r["hq_fraction"] >= want_hq for r in t)
+            cells = [mean_se([r["modes"] for r in t]), mean_se([100 * r["hq_fraction"] for r in t]),
+                     mean_se([r["reverse_kl"] for r in t]), f"{at_goal}/{len(t)}"]
+            rows.append(f"| {job['dataset']} | {job['method']} | {ln['length']} | "
+                        + " | ".join(cells) + " |")
+    display(Markdown("\n".join(rows)))
+    display(Markdown("PacGAN, Table 1 (modes / HQ %, mean of 10 trials): \n\n| method | ring | grid |\n"
+                     "|---|---|---|\n" + "\n".join(f"| {k} | {r} | {g} |" for k, (r, g)
+                                                   in PACGAN_TABLE1.items())))
+else:
+    print(f"{RESULTS} not found: run python benchmarks/mode_collapse.py to write it")
+
+# %% [markdown]
+# The closing table of the chapter's claims:
+
+# %%
+ledger.table()

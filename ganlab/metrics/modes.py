@@ -24,7 +24,7 @@ import torch
 
 from ._checks import as_features, check_images
 
-__all__ = ["mode_metrics", "stacked_mode_metrics", "kl_to_uniform"]
+__all__ = ["mode_metrics", "mode_counts", "stacked_mode_metrics", "kl_to_uniform"]
 
 
 def kl_to_uniform(counts, num_modes: int) -> float:
@@ -37,12 +37,8 @@ def kl_to_uniform(counts, num_modes: int) -> float:
     return float((q * np.log(q * num_modes)).sum())
 
 
-def mode_metrics(samples, means, sigma: float) -> dict:
-    """Modes captured, HQ fraction and reverse KL of ``samples`` (N, d) against a mixture.
-
-    ``means`` is ``(K, d)``, ``sigma`` the mixture's component std. Returns
-    ``{"modes": int, "hq_fraction": float, "reverse_kl": float}``.
-    """
+def _nearest(samples, means, sigma: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each sample's nearest mode (N,), whether it is high quality (N,), and K."""
     x = as_features(samples, "samples")
     mu = as_features(means, "means")
     if x.shape[1] != mu.shape[1]:
@@ -52,11 +48,27 @@ def mode_metrics(samples, means, sigma: float) -> dict:
     d2 = ((x[:, None, :] - mu[None, :, :]) ** 2).sum(-1)  # (N, K)
     nearest = d2.argmin(1)
     hq = np.sqrt(d2[np.arange(len(x)), nearest]) <= 3.0 * sigma
-    counts = np.bincount(nearest[hq], minlength=len(mu))
+    return nearest, hq, len(mu)
+
+
+def mode_counts(samples, means, sigma: float, hq_only: bool = True) -> np.ndarray:
+    """Samples per mode (K,): nearest-mode counts of the high-quality samples (or of all)."""
+    nearest, hq, k = _nearest(samples, means, sigma)
+    return np.bincount(nearest[hq] if hq_only else nearest, minlength=k)
+
+
+def mode_metrics(samples, means, sigma: float) -> dict:
+    """Modes captured, HQ fraction and reverse KL of ``samples`` (N, d) against a mixture.
+
+    ``means`` is ``(K, d)``, ``sigma`` the mixture's component std. Returns
+    ``{"modes": int, "hq_fraction": float, "reverse_kl": float}``.
+    """
+    nearest, hq, k = _nearest(samples, means, sigma)
+    counts = np.bincount(nearest[hq], minlength=k)
     return {
         "modes": int((counts > 0).sum()),
         "hq_fraction": float(hq.mean()),
-        "reverse_kl": kl_to_uniform(counts, len(mu)),
+        "reverse_kl": kl_to_uniform(counts, k),
     }
 
 
