@@ -20,6 +20,10 @@ T-trial step equals T separate one-trial steps.
 - `EnsembleBatchNorm`: BatchNorm1d per trial over that trial's batch (Ioffe &
   Szegedy 2015), implemented as one BatchNorm1d over T*C features.
 - `maxout`: Goodfellow et al. 2013, max over `pieces` linear units.
+- `grid_spread`: how much a metric moves across a grid of settings (the spread of the
+  per-cell seed means) against how much it moves across seeds within a cell (the pooled
+  within-cell standard deviation): the one-way analysis-of-variance view of a
+  hyperparameter sweep whose cells are batched trials.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import torch
 from torch import Tensor, nn
 
 __all__ = ["EnsembleLinear", "EnsembleBatchNorm", "maxout", "split_trials", "merge_trials",
-           "stack_params", "unstack_params"]
+           "stack_params", "unstack_params", "grid_spread"]
 
 
 def split_trials(x: Tensor, trials: int) -> Tensor:
@@ -114,3 +118,31 @@ def unstack_params(ensemble: nn.Module, singles: list[nn.Module]) -> None:
             parts = [src] * len(singles) if src.dim() == 0 else src.chunk(len(singles), dim=0)
             for m, part in zip(singles, parts):
                 dict(list(m.named_parameters()) + list(m.named_buffers()))[name].copy_(part)
+
+
+def grid_spread(values) -> dict[str, float]:
+    """Spread across a grid's cells against the spread across seeds within a cell.
+
+    values: (cells..., seeds), one metric value per seed of every cell (any leading grid
+    shape; at least 2 cells and 2 seeds). Returns
+    ``between``: the standard deviation (ddof=1) over cells of the per-cell seed means;
+    ``within``: the pooled within-cell standard deviation, sqrt(mean over cells of each
+    cell's seed variance, ddof=1); ``ratio``: between / within (inf when within is 0 and
+    between is not, nan when both are 0). When every cell has the same settings, ``between``
+    estimates within / sqrt(seeds), so ``ratio`` sits near 1 / sqrt(seeds).
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim < 2:
+        raise ValueError(f"values must be (cells..., seeds), got shape {v.shape}")
+    v = v.reshape(-1, v.shape[-1])  # (cells, seeds)
+    if v.shape[0] < 2 or v.shape[1] < 2:
+        raise ValueError(f"need at least 2 cells and 2 seeds per cell, got {v.shape[0]} cells "
+                         f"of {v.shape[1]} seeds")
+    if not np.isfinite(v).all():
+        raise ValueError("values contain NaN or inf")
+    between = float(v.mean(1).std(ddof=1))
+    within = float(np.sqrt(v.var(1, ddof=1).mean()))
+    ratio = between / within if within > 0 else (float("inf") if between > 0 else float("nan"))
+    return {"between": between, "within": within, "ratio": ratio}

@@ -42,6 +42,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 
 from ganlab import claims, data, inference, metrics, variants, viz
 from ganlab.budget import budget, pick
@@ -267,14 +268,13 @@ viz.show_images(torch.cat([test_set.x[:10], plain[0][2][:10], cycle[0][2][:10],
 plt.show()
 
 # %% [markdown]
-# The probe tells a different story. An untrained convolutional encoder is no zero: its
-# random features, standardised, already separate the digits linearly about as well as
-# anything here, so the probe has little room to credit BiGAN's training. Two claims say
-# so: the untrained encoder's probe against a probe on codes that carry nothing (Gaussian
-# noise of the same size), and the distance between the trained and the untrained
-# encoder's probes, against the distance between the trained probe and the noise probe.
-# A probe *well above* the untrained encoder's, which is what one would hope an
-# adversarially trained encoder gives, is not what this run shows.
+# The probe needs more care. An untrained convolutional encoder is no zero: its random
+# features, standardised, already separate the digits linearly about as well as anything
+# here, so with 32 numbers per digit the probe has little room to credit BiGAN's training.
+# Two claims say so: the untrained encoder's probe against a probe on codes that carry
+# nothing (Gaussian noise of the same size), and the distance between the trained and the
+# untrained encoder's probes, against the distance between the trained probe and the noise
+# probe.
 
 # %%
 PROBE_BAR = 0.8  # probe accuracy of the untrained encoder's codes
@@ -284,13 +284,42 @@ for s in SEEDS:
     g = torch.Generator().manual_seed(s)
     noise_probe.append(inference.linear_probe(torch.randn(len(train_set), 32, generator=g), train_set.y,
                                               torch.randn(len(test_set), 32, generator=g), test_set.y))
-ledger.claim("an untrained encoder's codes already give a strong linear probe",
+ledger.claim("with 32 numbers, an untrained encoder's codes already give a strong linear probe",
              [b[0] for b in untrained], null=noise_probe, null_name="noise codes",
              bar=claims.at_least(PROBE_BAR), fmt=".3f")
-ledger.claim("training (with the cycle term) moves the probe little: |probe(E) - probe(untrained E)|",
+ledger.claim("so training (with the cycle term) moves that probe little: |probe(E) - probe(untrained E)|",
              [abs(c[0] - u[0]) for c, u in zip(cycle, untrained)],
              null=[abs(c[0] - n) for c, n in zip(cycle, noise_probe)],
              null_name="|probe(E) - probe(noise codes)|", bar=claims.at_most(PROBE_TOL), fmt=".3f")
+
+# %% [markdown]
+# A probe that can tell representations apart needs a code too small for a random map to
+# keep the class. With four numbers per digit, a random projection of the encoder's
+# features keeps little of it, while an encoder that learned what varies among the digits
+# can keep much more. The shipped `bigan-z4` games are plain
+# BiGAN, no cycle term, with a 4-number code (trained longer than the 32-number games,
+# see `benchmarks/README.md`); the null is the same encoder before training, the same
+# seed's initial weights. The raw pixels (256 numbers per digit) and their first four
+# principal components are printed beside it, as references rather than nulls: PCA
+# sees every pixel and is fitted for exactly this kind of linear read-out.
+
+# %%
+def probe(code_fn):
+    """Linear-probe accuracy (fit on the training digits, scored on the test digits)."""
+    return inference.linear_probe(code_fn(train_set.x), train_set.y, code_fn(test_set.x), test_set.y)
+
+
+Z_SMALL = 4  # the small code's size (the shipped bigan-z4 games)
+small = [probe(lambda x, g=g: inference.encode(g.nets, x)) for g in shipped("bigan-z4")]
+small0 = [probe(lambda x, g=g: inference.encode(g.nets, x)) for g in shipped("bigan-z4", trained=False)]
+pca = PCA(Z_SMALL).fit(train_set.x.flatten(1).numpy())
+print(f"linear probe, raw pixels: {probe(lambda x: x.flatten(1)):.3f}; "
+      f"their first {Z_SMALL} principal components: "
+      f"{probe(lambda x: torch.from_numpy(pca.transform(x.flatten(1).numpy()))):.3f}")
+PROBE_MARGIN = 0.15  # the small code's probe above the best untrained seed's
+ledger.claim(f"with a {Z_SMALL}-number code, BiGAN's encoder gives a linear probe well above an "
+             "untrained encoder's", small, null=small0, null_name="untrained E (same seed)",
+             bar=claims.margin_over(max(small0), PROBE_MARGIN), fmt=".3f")
 
 # %% [markdown]
 # ## Adversarial autoencoder: a prior pushed onto the codes
@@ -304,12 +333,18 @@ ledger.claim("training (with the cycle term) moves the probe little: |probe(E) -
 # The check is a two-sample test between the codes of the training digits and as many
 # samples of the prior: a classifier two-sample test (`metrics.classifier_two_sample_test`,
 # Lopez-Paz & Oquab 2017) trains a small MLP to tell the two apart on one half and reports
-# its accuracy on the other half; one half means it cannot tell them apart at all. Two
-# claims. First, what the latent game adds: the critic's accuracy against the same
-# autoencoder trained for as long with the reconstruction phase alone (`ae` in the shipped
-# file), which the AAE must undercut by a margin. Second, how far the codes still are from
-# the prior: the latent game oscillates and, at this budget, the critic still tells the
-# codes from the prior better than it tells two samples of the prior apart (the null).
+# its accuracy on the other half; one half means it cannot tell them apart at all, and two
+# samples of the prior set the floor a finite sample reaches (measured here on every
+# seed). The latent game oscillates at a constant learning rate, so the shipped games are
+# trained with a cosine decay of every learning rate to zero (`train.cosine_decay`),
+# which lets it settle. Three claims. First, what the latent game adds: the critic's
+# accuracy against the same autoencoder trained for as long with the reconstruction phase
+# alone (`ae` in the shipped file), which the AAE must undercut by a margin. Second, that
+# the codes come near the prior: the critic's accuracy within a small distance of one
+# half, where the same encoder untrained is told apart at once. Third, what is left: on
+# average over the seeds the critic still tells the AAE's codes from the prior a little
+# better than it tells two samples of the prior apart, so the match is close but not
+# exact.
 
 # %%
 def prior_test(codes, seed):
@@ -328,9 +363,15 @@ C2ST_MARGIN = 0.15  # the AAE's critic accuracy below the best autoencoder-alone
 ledger.claim("the latent game pulls the codes towards the prior: two-sample critic accuracy",
              c2st_aae, null=c2st_ae, null_name="same autoencoder without the latent game",
              bar=claims.margin_under(min(c2st_ae), C2ST_MARGIN), fmt=".3f")
-C2ST_BAR = 0.55  # a critic accuracy that tells the codes from the prior
-ledger.claim("but a two-sample test still tells the AAE's codes from N(0, I): critic accuracy",
-             c2st_aae, null=c2st_floor, null_name="a second sample of N(0, I)",
+C2ST_NEAR = 0.56  # "near the prior": critic accuracy at most this (one half: blind)
+c2st_aae0 = [prior_test(inference.encode(g.nets, train_set.x), s)
+             for g, s in zip(shipped("aae", trained=False), SEEDS)]
+ledger.claim("the AAE's codes come near the prior: two-sample critic accuracy",
+             c2st_aae, null=c2st_aae0, null_name="untrained E", bar=claims.at_most(C2ST_NEAR),
+             fmt=".3f")
+C2ST_BAR = 0.52  # mean critic accuracy that still tells the codes from the prior
+ledger.claim("but not exactly: the critic still tells them from N(0, I) a little (mean over seeds)",
+             c2st_aae, null=c2st_floor, null_name="a second sample of N(0, I)", how="mean",
              bar=claims.at_least(C2ST_BAR), fmt=".3f")
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.5))
 for ax, game, title in zip(axes, (aae[0], ae[0], aae_live),
@@ -408,9 +449,11 @@ plt.show()
 # The bars are settings of this chapter, stated in its code beside each claim: asked-class
 # accuracy at least `CLASS_BAR` for cGAN and ACGAN, matched accuracy at least `INFO_BAR`
 # for InfoGAN, `RECON_BAR` for the class kept by $G(E(x))$ with the cycle term and at most
-# `CHANCE_BAR` without it, `PROBE_BAR` for the untrained encoder's probe and `PROBE_TOL`
-# between the trained and untrained probes, the AAE's two-sample critic `C2ST_MARGIN`
-# below the autoencoder's and at least `C2ST_BAR` against the prior, and for the VAE-GAN
+# `CHANCE_BAR` without it, `PROBE_BAR` for the untrained 32-number encoder's probe and
+# `PROBE_TOL` between the trained and untrained probes, `PROBE_MARGIN` for the 4-number
+# BiGAN code's probe above the best untrained seed's, the AAE's two-sample critic
+# `C2ST_MARGIN` below the autoencoder's, at most `C2ST_NEAR` against the prior, and at
+# least `C2ST_BAR` on average (the gap that remains), and for the VAE-GAN
 # a band of `SHARP_TOL` (relative) around the real digits' sharpness, a band of
 # `COST_TOL` around the VAE's reconstruction error, and `KEEP_BAR` for the class kept by
 # its reconstructions. The table holds each claim as this run

@@ -10,6 +10,11 @@ runs are longer, three seeds each, on the same digits (``data.digits(16, "train"
 with the same one trainer. ``ae`` is the adversarial autoencoder's reconstruction
 phase alone (no latent game): the null of the chapter's prior-matching claim.
 ``bigan-cycle`` is BiGAN with ALICE's explicit cycle term (``cycle_weight``).
+``bigan-z4`` is plain BiGAN with a 4-number code, for the chapter's linear probe (with
+32 numbers an untrained encoder's random features already give a near-saturated probe on
+the digits). ``aae`` and ``ae`` train longer with a cosine
+learning-rate decay to 0 (``train.cosine_decay``) on every team: the latent game
+oscillates, and the decay lets it settle.
 The file is rewritten after every game, so an interrupted run keeps what it finished;
 ``--only KEY ...`` retrains those keys and keeps the file's other games.
 """
@@ -24,7 +29,7 @@ import torch
 
 from ganlab import data, inference, variants
 from ganlab.features import weights_path
-from ganlab.train import Trainer
+from ganlab.train import Trainer, cosine_decay
 
 SEEDS = (0, 1, 2)
 BATCH = 64
@@ -36,11 +41,13 @@ RUNS = {
     "acgan": ("acgan", {"width": 16, "nz": 32}, 300, ("G",)),
     "cgan-projection": ("cgan-projection", {"width": 16, "nz": 32}, 300, ("G",)),
     "cgan-concat": ("cgan-concat", {"width": 16, "nz": 32}, 600, ("G",)),
-    "aae": ("aae", {"width": 16, "nz": 2, "lr_g": 2e-3, "lr_d": 1e-3}, 1000, ("G", "E")),
-    "ae": ("aae", {"width": 16, "nz": 2, "lr_g": 2e-3, "lr_d": 1e-3}, 1000, ("G", "E")),
+    "aae": ("aae", {"width": 16, "nz": 2, "lr_g": 2e-3, "lr_d": 1e-3}, 3000, ("G", "E")),
+    "ae": ("aae", {"width": 16, "nz": 2, "lr_g": 2e-3, "lr_d": 1e-3}, 3000, ("G", "E")),
     "vae": ("vae", {"width": 16}, 300, ("G", "E")),
     "vaegan": ("vaegan", {"width": 16, "pixel_weight": 1.0}, 200, ("G", "E")),
+    "bigan-z4": ("bigan", {"width": 16, "nz": 4}, 2000, ("G", "E")),
 }
+DECAYED = ("aae", "ae")  # keys trained with a cosine learning-rate decay on every team
 
 
 def train_one(key: str, seed: int, train_set) -> dict:
@@ -48,10 +55,14 @@ def train_one(key: str, seed: int, train_set) -> dict:
     game = variants.build(variant, (1, 16, 16), n_classes=10, seed=seed, **options)
     if key == "ae":  # the reconstruction phase alone: an autoencoder without the latent game
         game = replace(game, phases=[game.phases[0]])
+    if key in DECAYED:
+        game = replace(game, teams={k: replace(t, lr_schedule=cosine_decay(steps))
+                                    for k, t in game.teams.items()})
     t0, c0 = time.perf_counter(), time.process_time()
     Trainer(game, train_set, steps=steps, batch=BATCH, seed=seed, device="cpu", ema_decay=0.0,
             progress=False).fit()
-    record = {"steps": steps, "batch": BATCH, "cpu_seconds": round(time.process_time() - c0, 1),
+    record = {"steps": steps, "batch": BATCH, "lr_schedule": "cosine" if key in DECAYED else "constant",
+              "cpu_seconds": round(time.process_time() - c0, 1),
               "wall_seconds": round(time.perf_counter() - t0, 1)}
     print(f"{key} seed {seed}: {record}", flush=True)
     return {"variant": variant, "options": options, "seed": seed, "game": game, "record": record}

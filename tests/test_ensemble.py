@@ -1,5 +1,6 @@
 """A T-trial ensemble trains exactly like T separate one-trial models."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -101,3 +102,38 @@ def test_ensemble_steps_equal_separate_steps(name, monkeypatch):
         for c, s in zip(copies, singles):
             for (k, p), q in zip(c.state_dict().items(), s.nets[net].state_dict().values()):
                 torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4, msg=f"{name} {net}.{k}")
+
+
+def test_grid_spread_matches_the_one_way_anova_closed_form():
+    from ganlab.ensemble import grid_spread
+
+    cell_means = np.array([0.0, 1.0, 5.0, 2.0])  # (cells,)
+    seed_offsets = np.array([-0.3, 0.1, 0.2])  # mean 0: each cell's seeds scatter the same way
+    values = cell_means[:, None] + seed_offsets[None, :]  # (4, 3)
+    out = grid_spread(values)
+    between = np.sqrt(((cell_means - cell_means.mean()) ** 2).sum() / 3)
+    within = np.sqrt((seed_offsets**2).sum() / 2)
+    np.testing.assert_allclose([out["between"], out["within"], out["ratio"]],
+                               [between, within, between / within], rtol=1e-12)
+    # a (2, 2, seeds) grid is the same as its (4, seeds) flattening
+    assert grid_spread(values.reshape(2, 2, 3)) == out
+
+
+def test_grid_spread_of_identical_cells_is_near_one_over_root_seeds():
+    from ganlab.ensemble import grid_spread
+
+    rng = np.random.default_rng(0)
+    seeds = 4
+    ratios = [grid_spread(rng.normal(size=(8, seeds)))["ratio"] for _ in range(2000)]
+    np.testing.assert_allclose(np.mean(ratios), 1 / np.sqrt(seeds), rtol=0.1)
+
+
+def test_grid_spread_refuses_too_few_cells_or_seeds_and_handles_zero_spread():
+    from ganlab.ensemble import grid_spread
+
+    with pytest.raises(ValueError, match="at least 2 cells"):
+        grid_spread(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="cells..., seeds"):
+        grid_spread(np.zeros(5))
+    assert grid_spread(np.array([[1.0, 1.0], [2.0, 2.0]]))["ratio"] == float("inf")
+    assert np.isnan(grid_spread(np.ones((3, 2)))["ratio"])
