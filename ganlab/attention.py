@@ -29,12 +29,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, nets, regularizers
+from .options import opt
+from .registry import GANConfig, Preset, gd_teams, register
 from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["SelfAttention", "ConditionalBatchNorm2d", "split_latent", "truncated_normal",
-           "truncate", "SAGANGenerator", "SAGANDiscriminator", "BigGANGenerator",
-           "BigGANDiscriminator", "SAGANConfig", "BigGANConfig"]
+           "truncate_z", "SAGANGenerator", "SAGANDiscriminator", "BigGANGenerator",
+           "BigGANDiscriminator", "SAGANConfig", "BigGANConfig", "fourier_positions",
+           "CompletionNet", "mirror_images", "mirror_phase", "hide_right_half"]
 
 
 # --- SAGAN --------------------------------------------------------------------------------
@@ -185,10 +187,11 @@ class BigGANGenerator(nn.Module):
 BigGANDiscriminator = SAGANDiscriminator  # with n_classes > 0: residual D with projection
 
 
-def truncate(z: Tensor, threshold: float, generator: torch.Generator | None = None,
-             max_rounds: int = 1000) -> Tensor:
-    """The truncation trick: a copy of z where every entry with |z| > threshold is redrawn from
-    N(0, 1) until it falls inside; the other entries are left exactly as they were."""
+def truncate_z(z: Tensor, threshold: float, generator: torch.Generator | None = None,
+               max_rounds: int = 1000) -> Tensor:
+    """BigGAN's truncation trick in z: a copy of z where every entry with |z| > threshold is
+    redrawn from N(0, 1) until it falls inside; the other entries are left exactly as they were.
+    (StyleGAN's truncation, an interpolation towards w_avg in W, is `ganlab.style.truncate_w`.)"""
     if threshold <= 0:
         raise ValueError(f"threshold must be positive, got {threshold} (use float('inf') for none)")
     z = z.clone()
@@ -204,7 +207,86 @@ def truncate(z: Tensor, threshold: float, generator: torch.Generator | None = No
 def truncated_normal(n: int, nz: int, threshold: float,
                      generator: torch.Generator | None = None) -> Tensor:
     """(n, nz) latents from N(0, I) truncated to [-threshold, threshold] by resampling."""
-    return truncate(torch.randn(n, nz, generator=generator), threshold, generator)
+    return truncate_z(torch.randn(n, nz, generator=generator), threshold, generator)
+
+
+# --- a long-range probe of the block ---------------------------------------------------------
+
+
+def fourier_positions(h: int, w: int, freqs: tuple[int, ...] = (1,)) -> Tensor:
+    """Fixed position channels (1, 4 len(freqs), h, w): cos and sin of pi f u and pi f v, with
+    u, v the pixel centres' coordinates in (-1, 1) along the width and the height."""
+    u = (2 * torch.arange(w) + 1) / w - 1  # (w,)
+    v = (2 * torch.arange(h) + 1) / h - 1  # (h,)
+    chans = []
+    for f in freqs:
+        cu, su = torch.cos(torch.pi * f * u), torch.sin(torch.pi * f * u)
+        cv, sv = torch.cos(torch.pi * f * v), torch.sin(torch.pi * f * v)
+        chans += [cu.expand(h, w), su.expand(h, w), cv[:, None].expand(h, w), sv[:, None].expand(h, w)]
+    return torch.stack(chans)[None]  # (1, 4 F, h, w)
+
+
+class CompletionNet(nn.Module):
+    """(B, C, H, W) -> (B, C, H, W): `depth` 3x3 convs on the image and fixed Fourier position
+    channels, with a `SelfAttention` block after the first half of them when `attention`.
+
+    Without attention every output pixel sees only a (2 depth + 1)^2 window of the input, so
+    the two nets differ in that one block: the probe of what attention adds.
+    """
+
+    def __init__(self, channels: int = 1, width: int = 32, depth: int = 4, attention: bool = True,
+                 freqs: tuple[int, ...] = (1,)) -> None:
+        super().__init__()
+        self.freqs = tuple(freqs)
+        c, layers = channels + 4 * len(self.freqs), []
+        for _ in range(depth - 1):
+            layers.append(nn.Conv2d(c, width, 3, 1, 1))
+            c = width
+        self.first = nn.Sequential(*[m for conv in layers[: depth // 2] for m in (conv, nn.LeakyReLU(0.2))])
+        self.attn = SelfAttention(width, sn=False) if attention else nn.Identity()
+        self.second = nn.Sequential(*[m for conv in layers[depth // 2:] for m in (conv, nn.LeakyReLU(0.2))])
+        self.out = nn.Conv2d(width, channels, 3, 1, 1)
+
+    def _first(self, x: Tensor) -> Tensor:
+        pos = fourier_positions(*x.shape[-2:], self.freqs).to(x)  # (1, 4 F, H, W)
+        return self.first(torch.cat([x, pos.expand(x.shape[0], -1, -1, -1)], 1))  # (B, w, H, W)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.second(self.attn(self._first(x))))  # (B, C, H, W)
+
+    def attention_map(self, x: Tensor) -> Tensor:
+        """The block's beta (B, N, N) on input x, N = H W (row j: where pixel j looks)."""
+        if not isinstance(self.attn, SelfAttention):
+            raise ValueError("this CompletionNet has no attention block (attention=False)")
+        return self.attn.attention(self._first(x))
+
+
+def mirror_images(n: int, size: int = 16, blur: float = 1.0, seed: int = 0) -> Tensor:
+    """(n, 1, size, size) images whose right half is the left half mirrored: smoothed Gaussian
+    noise (a Gaussian blur of width `blur` pixels) scaled to unit variance, then reflected."""
+    g = torch.Generator().manual_seed(seed)
+    half = size // 2
+    noise = torch.randn(n, 1, size, half + 6, generator=g)  # 3 columns of margin each side
+    r = torch.arange(-3, 4, dtype=torch.float32)
+    k = torch.exp(-r.square() / (2 * blur ** 2))
+    k = k / k.sum()
+    sm = F.conv2d(F.conv2d(F.pad(noise, (0, 0, 3, 3), mode="circular"), k.view(1, 1, 7, 1)),
+                  k.view(1, 1, 1, 7))  # (n, 1, size, half): rows wrap, columns use the margin
+    sm = sm / k.square().sum()  # blurred unit noise has variance (sum k^2)^2: back to 1
+    return torch.cat([sm, sm.flip(-1)], -1)  # (n, 1, size, size), x[..., j] = x[..., size-1-j]
+
+
+def mirror_phase(ctx: Step) -> dict[str, Tensor]:
+    """One-phase Game step of the probe: hide the right half, regress the whole image (MSE)."""
+    x = ctx.real  # (B, 1, H, W), mirror-symmetric
+    loss = (ctx.nets["G"](hide_right_half(x)) - x).square().mean()
+    return {"loss": loss}
+
+
+def hide_right_half(x: Tensor) -> Tensor:
+    """(B, C, H, W) -> the same with the right half of the columns set to 0 (the task's input)."""
+    w = x.shape[-1]
+    return torch.cat([x[..., : w // 2], torch.zeros_like(x[..., w // 2:])], -1)
 
 
 # --- the presets ---------------------------------------------------------------------------
@@ -216,22 +298,22 @@ class SAGANConfig(GANConfig):
 
     loss: str = "hinge"
     nz: int | None = 32
-    width: int = 32  # channels of the residual blocks
-    lr_g: float = 1e-4  # TTUR: G slower ...
-    lr_d: float = 4e-4  # ... than D
+    width: int = opt(32, "channels of the residual blocks")
+    lr_g: float = opt(1e-4, "TTUR: G slower ...")
+    lr_d: float = opt(4e-4, "... than D")
     betas: tuple[float, float] = (0.0, 0.9)
-    sn: bool = True  # spectral norm in G and D
+    sn: bool = opt(True, "spectral norm in G and D")
 
 
 @dataclass
 class BigGANConfig(SAGANConfig):
     """BigGAN on a small scale: shared embedding CBN, hierarchical z, projection D, ortho reg."""
 
-    nz: int | None = 48  # divisible by 3 (one chunk per level)
+    nz: int | None = opt(48, "divisible by 3 (one chunk per level)")
     conditional: bool = True
-    shared_dim: int = 16  # size of the shared class embedding
-    ortho: float = 1e-4  # orthogonal regularisation beta on G (0: off)
-    attention: bool = True  # a self-attention block at 8x8 in G and D
+    shared_dim: int = opt(16, "size of the shared class embedding")
+    ortho: float = opt(1e-4, "orthogonal regularisation beta on G (0: off)")
+    attention: bool = opt(True, "a self-attention block at 8x8 in G and D")
 
 
 def _hinge_phases(conditional: bool, ortho: float = 0.0) -> list[Phase]:

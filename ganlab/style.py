@@ -17,33 +17,39 @@ Sources, and where this module deviates from them:
   w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps) (eq. 3), run as one grouped convolution
   (section 2.2); skip-connection G and residual D (section 4.1); path-length regularisation
   E (||J_w^T y||_2 - a)^2 with y ~ N(0, I / (H W)) (eq. 4); lazy R1 every 16 steps (section 3.1),
-  here `Phase(every=16)` in the one trainer. Deviation: projection minimises pixel MSE (the
+  here `Phase(every=16)` in the one trainer, with the official code's correction of the
+  regularised team's Adam, lr * c and beta ** c for c = k / (k + 1) (`lazy_regularization`).
+  Deviation: projection minimises pixel MSE (the
   paper uses LPIPS and a noise regulariser) and optimises one w shared by all layers.
 - Karras et al. 2021, "Alias-Free Generative Adversarial Networks" (StyleGAN3): Fourier-feature
   input (section 3.2), filtered non-linearity (upsample, leaky ReLU, low-pass, downsample,
   section 3.2 and figure 4) and EQ-T, the PSNR between G(translated input) and translated
   G(input) (section 4). Deviation: signals here are periodic and every resampling and
-  translation is ideal (FFT), instead of windowed-sinc FIR filters on a canvas with margins.
+  translation is ideal (FFT), instead of windowed-sinc FIR filters on a canvas with margins;
+  `AliasFreeGenerator` is one resolution with circular convs and no noise or input transform.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import collapse  # module, not name: collapse and style are both imported by variants
-from .train import Game, Phase, Step
+from .metrics.psnr import psnr as _psnr_db
+from .nets import minibatch_stddev
+from .options import opt
+from .train import Game, Phase, Step, Team
 
 __all__ = ["pixel_norm", "fade_in", "EqualLinear", "EqualConv2d", "ProGenerator",
            "ProDiscriminator", "progan_schedule", "adain", "AdaINLayer", "NoiseInput",
            "MappingNetwork", "modulated_conv2d", "ModulatedConv2d", "StyleGenerator",
-           "ResidualDiscriminator", "truncate", "mix_styles", "path_lengths",
+           "ResidualDiscriminator", "truncate_w", "mix_styles", "path_lengths",
            "path_length_penalty", "project", "fourier_features", "fft_resize", "translate",
-           "filtered_lrelu", "ToyStack", "psnr", "eq_t"]
+           "filtered_lrelu", "ToyStack", "eq_t", "AliasFreeGenerator", "eq_t_generator",
+           "aliasfree_game", "lazy_regularization"]
 
 SQRT2 = math.sqrt(2.0)
 
@@ -178,7 +184,7 @@ class ProDiscriminator(nn.Module):
                 h = fade_in(_lrelu(self.from_rgb[s - 1](F.avg_pool2d(x, 2))), h, self.alpha)
         for t in range(s - 2, -1, -1):
             h = self.blocks[t](h)  # (B, W, 4, 4) at the end
-        std = collapse.minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1): one scalar, the same for all
+        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1): one scalar, the same for all
         h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)  # (B, W + 1, 4, 4)
         return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
 
@@ -252,8 +258,9 @@ class MappingNetwork(nn.Module):
         return x  # (B, w_dim)
 
 
-def truncate(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
-    """The truncation trick in W: w' = w_avg + psi (w - w_avg)."""
+def truncate_w(w: Tensor, w_avg: Tensor, psi: float) -> Tensor:
+    """StyleGAN's truncation trick in W: w' = w_avg + psi (w - w_avg) (BigGAN's, in z by
+    resampling, is `ganlab.attention.truncate_z`)."""
     return w_avg + psi * (w - w_avg)
 
 
@@ -368,7 +375,7 @@ class StyleGenerator(nn.Module):
         if self.training:
             with torch.no_grad():
                 self.w_avg.lerp_(w.detach().mean(0), 1.0 - self.w_avg_beta)
-        return truncate(w, self.w_avg, psi) if psi != 1.0 else w
+        return truncate_w(w, self.w_avg, psi) if psi != 1.0 else w
 
     def broadcast(self, w: Tensor) -> Tensor:
         return w[:, None].expand(-1, self.num_ws, -1)  # (B, num_ws, w_dim)
@@ -421,7 +428,7 @@ class ResidualDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.blocks(_lrelu(self.from_rgb(x)))  # (B, W, 4, 4)
-        std = collapse.minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1)
+        std = minibatch_stddev(h.flatten(1))[:, -1:]  # (B, 1)
         h = torch.cat([h, std[:, :, None, None].expand(-1, 1, 4, 4)], 1)
         return self.fc(_lrelu(self.final_conv(h)).flatten(1)).flatten()  # (B,)
 
@@ -444,6 +451,19 @@ def path_length_penalty(lengths: Tensor, pl_mean: Tensor, decay: float = 0.01
     """(E (||J^T y|| - a)^2, new a): a is the running mean of the lengths (decay 0.01)."""
     a = pl_mean.lerp(lengths.detach().mean(), decay)
     return (lengths - a).square().mean(), a
+
+
+def lazy_regularization(team: Team, every: int) -> Team:
+    """StyleGAN2's correction for a regulariser run as its own optimiser step every `every` steps.
+
+    The team then takes every + 1 optimiser steps per `every` training steps, so the official code
+    scales lr and Adam's betas by c = every / (every + 1): lr -> c lr, beta -> beta ** c (the
+    momentum decays by the same amount per training step as without the extra step).
+    """
+    if every < 1:
+        raise ValueError(f"a regularisation interval must be >= 1, got {every}")
+    c = every / (every + 1)
+    return replace(team, lr=team.lr * c, betas=tuple(b ** c for b in team.betas))
 
 
 def project(G: StyleGenerator, target: Tensor, steps: int = 200, lr: float = 0.05
@@ -547,29 +567,104 @@ class ToyStack(nn.Module):
         return self.out(x)  # (B, 1, size, size)
 
 
-def psnr(x: Tensor, ref: Tensor) -> float:
-    """10 log10(peak^2 / MSE) in dB, peak = max(ref) - min(ref)."""
-    mse = (x - ref).square().mean()
-    return float(10 * torch.log10((ref.max() - ref.min()).square() / mse))
+@torch.no_grad()
+def eq_t(net: ToyStack, shifts: list[tuple[float, float]]) -> float:
+    """EQ-T: mean PSNR between net(translated input) and translate(net(input)) over shifts.
+
+    The PSNR is `ganlab.metrics.psnr` with the data range taken from the reference image
+    (max - min of translate(net(input))): the toy's output has no fixed range."""
+    y0 = net(net.input())  # (1, 1, size, size)
+    vals = []
+    for t in shifts:
+        ref = translate(y0, t)
+        vals.append(float(_psnr_db(net(net.input(t)), ref, float(ref.max() - ref.min()))))
+    return sum(vals) / len(vals)
+
+
+class AliasFreeGenerator(nn.Module):
+    """A style generator on a periodic canvas, to measure EQ-T on trained weights.
+
+    Mapping z -> w as in `StyleGenerator`; input: `n_freq` fixed Fourier features (whole cycles,
+    |f| <= bandlimit) mixed by a learned 1x1 conv; `depth` modulated 3x3 convs with circular
+    padding at one resolution; a modulated 1x1 ToRGB. `filtered=True` uses `filtered_lrelu` after
+    each conv (alias-free, StyleGAN3); False the pointwise leaky ReLU of StyleGAN2: one
+    architecture, two non-linearities. Deviations from StyleGAN3: no noise inputs, no learned
+    input transform, one resolution, ideal (FFT) filters. `synthesis(ws, shift=t)` translates the
+    input by t pixels, which for an equivariant G translates the image by t.
+    """
+
+    map, broadcast, forward = StyleGenerator.map, StyleGenerator.broadcast, StyleGenerator.forward
+
+    def __init__(self, nz: int, size: int, channels: int = 1, width: int = 16, w_dim: int = 32,
+                 depth: int = 4, filtered: bool = True, n_freq: int = 16, bandlimit: int = 5,
+                 map_layers: int = 2, mix_prob: float = 0.9, w_avg_beta: float = 0.995) -> None:
+        super().__init__()
+        self.nz, self.w_dim, self.mix_prob, self.w_avg_beta = nz, w_dim, mix_prob, w_avg_beta
+        self.size, self.filtered, self.num_ws = size, filtered, depth + 1
+        self.mapping = MappingNetwork(nz, w_dim, map_layers)
+        f = torch.randint(-bandlimit, bandlimit + 1, (n_freq, 2))  # whole cycles: periodic
+        self.register_buffer("freqs", f.float())
+        self.register_buffer("phases", torch.rand(n_freq) * 2 * math.pi)
+        self.input_proj = EqualConv2d(n_freq, width, 1)
+        self.convs = nn.ModuleList(ModulatedConv2d(width, width, 3, w_dim) for _ in range(depth))
+        self.biases = nn.Parameter(torch.zeros(depth, width))
+        self.to_rgb = ModulatedConv2d(width, channels, 1, w_dim, demodulate=False)
+        self.rgb_bias = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+    def synthesis(self, ws: Tensor, noise_mode: str = "auto", shift: tuple[float, float] = (0.0, 0.0)
+                  ) -> Tensor:
+        """Images (B, C, H, W) from ws (B, num_ws, w_dim); the input translated by `shift` pixels.
+
+        `noise_mode` is accepted for `path_lengths` and ignored: this G has no noise inputs.
+        """
+        if ws.dim() != 3 or ws.shape[1] != self.num_ws:
+            raise ValueError(f"ws must be (B, {self.num_ws}, {self.w_dim}); got {tuple(ws.shape)}")
+        x = self.input_proj(fourier_features(self.freqs, self.phases, self.size, shift))  # (1, W, H, W)
+        x = x.expand(ws.shape[0], -1, -1, -1)
+        for i, conv in enumerate(self.convs):
+            x = conv(F.pad(x, [1] * 4, mode="circular"), ws[:, i])[..., 1:-1, 1:-1]  # circular 3x3
+            x = x + self.biases[i][None, :, None, None]
+            x = filtered_lrelu(x) if self.filtered else _lrelu(x)
+        return self.to_rgb(x, ws[:, -1]) + self.rgb_bias[None, :, None, None]  # (B, C, H, W)
 
 
 @torch.no_grad()
-def eq_t(net: ToyStack, shifts: list[tuple[float, float]]) -> float:
-    """EQ-T: mean PSNR between net(translated input) and translate(net(input)) over shifts."""
-    y0 = net(net.input())
-    return sum(psnr(net(net.input(t)), translate(y0, t)) for t in shifts) / len(shifts)
+def eq_t_generator(G: AliasFreeGenerator, ws: Tensor, shifts: list[tuple[float, float]],
+                   data_range: float = 2.0) -> float:
+    """EQ-T of a generator: mean over shifts and images of the PSNR (`ganlab.metrics.psnr`, range
+    2 for [-1, 1] images) between G(input translated by t) and G(input) translated by t."""
+    y0 = G.synthesis(ws)  # (B, C, H, W)
+    vals = [_psnr_db(G.synthesis(ws, shift=t), translate(y0, t), data_range).mean() for t in shifts]
+    return float(torch.stack(vals).mean())
+
+
+def aliasfree_game(shape: tuple[int, ...], filtered: bool, depth: int = 4, seed: int = 0,
+                   **overrides) -> Game:
+    """The `stylegan2` game (same D, losses, lazy R1 and path-length phases, teams) with its G
+    replaced by an `AliasFreeGenerator` (`filtered` picks the non-linearity), seeded by `seed`."""
+    game = build("stylegan2", shape, seed=seed, **overrides)
+    cfg = game.config
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        G = AliasFreeGenerator(game.nz, shape[1], shape[0], cfg["width"], cfg["w_dim"], depth,
+                               filtered, map_layers=cfg["map_layers"], mix_prob=cfg["mix_prob"])
+    name = "aliasfree" if filtered else "aliasfree-pointwise"
+    return Game(name, {"G": G, "D": game.nets["D"]}, game.teams, game.phases, nz=game.nz,
+                state=game.state, generate=game.generate,
+                config={**cfg, "generator": name, "depth": depth})
 
 
 # --- variants: progan and stylegan2, run by the one trainer ---------------------------------
 
-from . import variants  # noqa: E402  (variants imports this module at its end)
+from .registry import GANConfig, Preset, adversarial_phases, build, gd_teams, register  # noqa: E402
 
 
 @dataclass
-class ProGANConfig(variants.GANConfig):
+class ProGANConfig(GANConfig):
     """ProGAN on images: equalised lr, pixel norm, minibatch stddev, fade-in schedule."""
 
-    phase_steps: int = 100  # steps per stable phase and per fade-in phase
+    phase_steps: int = opt(100, "steps per stable phase and per fade-in phase")
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     betas: tuple[float, float] = (0.0, 0.99)
@@ -580,7 +675,7 @@ def _build_progan(name: str, cfg: ProGANConfig, shape: tuple[int, ...], n_classe
     nz = cfg.nz or 32
     G, D = ProGenerator(nz, shape[1], shape[0], cfg.width), ProDiscriminator(shape[1], shape[0], cfg.width)
     n = _stages(shape[1])
-    phases = variants.adversarial_phases(cfg, False)
+    phases = adversarial_phases(cfg, False)
     first = phases[0].loss
 
     def scheduled(ctx: Step) -> dict[str, Tensor]:
@@ -598,20 +693,20 @@ def _build_progan(name: str, cfg: ProGANConfig, shape: tuple[int, ...], n_classe
         x = nets["G"](z)  # (B, C, R, R) at the current stage
         return F.interpolate(x, size=shape[1], mode="nearest").clamp(-1, 1)  # display range
 
-    return Game(name, {"G": G, "D": D}, variants.gd_teams(cfg), phases, nz=nz, generate=generate)
+    return Game(name, {"G": G, "D": D}, gd_teams(cfg), phases, nz=nz, generate=generate)
 
 
 @dataclass
-class StyleGAN2Config(variants.GANConfig):
+class StyleGAN2Config(GANConfig):
     """StyleGAN2: mapping net, modulated convs, residual D, lazy R1 and path-length phases."""
 
-    w_dim: int = 32  # size of w
-    map_layers: int = 2  # mapping-network depth (8 in the paper)
-    mix_prob: float = 0.9  # style-mixing probability
-    pl_weight: float = 2.0  # path-length weight (0: off)
-    pl_every: int = 4  # lazy path-length interval
-    r1: float = 1.0  # R1 gamma
-    r1_every: int = 16  # lazy R1 interval
+    w_dim: int = opt(32, "size of w")
+    map_layers: int = opt(2, "mapping-network depth (8 in the paper)")
+    mix_prob: float = opt(0.9, "style-mixing probability")
+    pl_weight: float = opt(2.0, "path-length weight (0: off)")
+    pl_every: int = opt(4, "lazy path-length interval")
+    r1: float = opt(1.0, "R1 gamma")
+    r1_every: int = opt(16, "lazy R1 interval")
     lr_g: float = 2e-3
     lr_d: float = 2e-3
     betas: tuple[float, float] = (0.0, 0.99)
@@ -622,7 +717,7 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
     nz = cfg.nz or 32
     G = StyleGenerator(nz, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers, cfg.mix_prob)
     D = ResidualDiscriminator(shape[1], shape[0], cfg.width)
-    phases = variants.adversarial_phases(cfg, False)  # D, lazy R1 (Phase.every), G
+    phases = adversarial_phases(cfg, False)  # D, lazy R1 (Phase.every), G
     state = {"pl_mean": torch.zeros(())}
 
     def pl_phase(ctx: Step) -> dict[str, Tensor]:
@@ -632,19 +727,23 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
         pen, state["pl_mean"] = path_length_penalty(lengths, state["pl_mean"].to(lengths.device))
         return {"loss": cfg.pl_weight * pen * ctx.lazy_scale, "pl_mean": state["pl_mean"]}
 
+    teams = gd_teams(cfg)
     if cfg.pl_weight:
         phases.append(Phase("PL", "G", pl_phase, every=cfg.pl_every))
+        teams["G"] = lazy_regularization(teams["G"], cfg.pl_every)  # lr, betas times c = k/(k+1)
+    if cfg.r1:
+        teams["D"] = lazy_regularization(teams["D"], cfg.r1_every)
+
     def generate(nets, z, labels):  # G has no tanh (as in the paper): clamp to the display range
         return nets["G"](z).clamp(-1, 1)
 
-    return Game(name, {"G": G, "D": D}, variants.gd_teams(cfg), phases, nz=nz, state=state,
-                generate=generate)
+    return Game(name, {"G": G, "D": D}, teams, phases, nz=nz, state=state, generate=generate)
 
 
-variants.register("progan", variants.Preset(
+register("progan", Preset(
     "Progressive GAN: grow 4x4 upwards with fade-in, equalised lr, pixel norm, minibatch stddev",
     ProGANConfig(), builder="progan"), _build_progan)
-variants.register("stylegan2", variants.Preset(
+register("stylegan2", Preset(
     "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
     "path-length regularisation", StyleGAN2Config(), builder="stylegan2"), _build_stylegan2)
 
@@ -657,8 +756,8 @@ PRETRAINED_FILE = "stylegan2_faces16.pt"
 
 def pretrained_game() -> Game:
     """The game whose generator ships (see scripts/train_style_generator.py)."""
-    return variants.build(PRETRAINED["variant"], tuple(PRETRAINED["shape"]), width=PRETRAINED["width"],
-                          w_dim=PRETRAINED["w_dim"])
+    return build(PRETRAINED["variant"], tuple(PRETRAINED["shape"]), width=PRETRAINED["width"],
+                 w_dim=PRETRAINED["w_dim"])
 
 
 def load_pretrained_faces() -> StyleGenerator:

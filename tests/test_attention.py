@@ -54,12 +54,12 @@ def test_biggan_shared_embedding_and_hierarchical_latent():
 def test_truncation_resamples_exactly_the_outside_entries():
     g = torch.Generator().manual_seed(0)
     z = torch.randn(500, 16, generator=g)
-    out = attention.truncate(z, 0.5, generator=g)
+    out = attention.truncate_z(z, 0.5, generator=g)
     inside = z.abs() <= 0.5
     assert (out.abs() <= 0.5).all()
     torch.testing.assert_close(out[inside], z[inside], rtol=0, atol=0)
     assert (out[~inside] != z[~inside]).all()
-    torch.testing.assert_close(attention.truncate(z, float("inf")), z)
+    torch.testing.assert_close(attention.truncate_z(z, float("inf")), z)
 
 
 def _d_step_leaves_g(name):
@@ -89,3 +89,62 @@ def test_presets_hinge_ttur_sn():
     assert game.nets["G"].attn.gamma.item() == 0.0
     x = F.pad(torch.zeros(2, 1, 14, 14), (1, 1, 1, 1))
     assert game.nets["D"](x).shape == (2,)
+
+
+def test_fourier_positions_closed_form():
+    pos = attention.fourier_positions(4, 8, freqs=(1, 2))
+    assert pos.shape == (1, 8, 4, 8)
+    u = torch.tensor([-7, -5, -3, -1, 1, 3, 5, 7]) / 8  # pixel centres in (-1, 1)
+    v = torch.tensor([-3, -1, 1, 3]) / 4
+    torch.testing.assert_close(pos[0, 0, 2], torch.cos(torch.pi * u))
+    torch.testing.assert_close(pos[0, 3, :, 5], torch.sin(torch.pi * v))
+    torch.testing.assert_close(pos[0, 5, 1], torch.sin(2 * torch.pi * u))
+    # the mirror identity the probe relies on: cos(pi (u_j + u_i)) = cos cos - sin sin
+    # peaks (at 1) exactly where u_i = -u_j
+    c, s = pos[0, 0, 0], pos[0, 1, 0]
+    score = c[:, None] * c[None] - s[:, None] * s[None]  # (8, 8)
+    assert torch.equal(score.argmax(1), torch.arange(7, -1, -1))
+
+
+def test_mirror_images_are_symmetric_with_unit_variance():
+    x = attention.mirror_images(64, size=16, seed=3)
+    assert x.shape == (64, 1, 16, 16)
+    torch.testing.assert_close(x, x.flip(-1), rtol=0, atol=0)
+    assert abs(float(x.std()) - 1.0) < 0.02
+    torch.testing.assert_close(attention.mirror_images(4, seed=3), x[:4])
+
+
+def test_completion_net_reach_with_and_without_attention():
+    """Without attention an output pixel depends on a (2 depth + 1)-wide window only; with the
+    block (gamma != 0) the far column reaches the whole row. Measured by autograd."""
+    torch.manual_seed(0)
+    for att, reaches in ((False, False), (True, True)):
+        net = attention.CompletionNet(width=8, depth=4, attention=att)
+        if att:
+            with torch.no_grad():
+                net.attn.gamma.fill_(1.0)
+        x = torch.randn(1, 1, 16, 16, requires_grad=True)
+        net(x)[0, 0, 5, 15].backward()
+        far = x.grad[0, 0, :, :15 - 4 - 1].abs().sum()  # columns beyond a radius of 4
+        near = x.grad[0, 0, :, 15 - 4:].abs().sum()
+        assert near > 0
+        assert (far > 0) == reaches, (att, float(far))
+        assert net(x).shape == x.shape
+
+
+def test_hide_right_half_and_attention_map():
+    x = torch.randn(2, 1, 4, 6)
+    h = attention.hide_right_half(x)
+    torch.testing.assert_close(h[..., :3], x[..., :3], rtol=0, atol=0)
+    assert torch.count_nonzero(h[..., 3:]) == 0
+    net = attention.CompletionNet(width=8, attention=True)
+    beta = net.attention_map(x)
+    assert beta.shape == (2, 24, 24)
+    pos = attention.fourier_positions(4, 6).expand(2, -1, -1, -1)
+    ref = net.attn.attention(net.first(torch.cat([x, pos], 1)))
+    torch.testing.assert_close(beta, ref)
+    try:
+        attention.CompletionNet(width=8, attention=False).attention_map(x)
+        raise AssertionError("a net without the block must refuse attention_map")
+    except ValueError as e:
+        assert "no attention block" in str(e)

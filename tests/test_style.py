@@ -100,7 +100,7 @@ def test_generator_shapes_truncation_and_mixing():
     G.eval()
     w = G.map(z)
     torch.testing.assert_close(G.map(z, psi=0.0), G.w_avg.expand(5, -1))
-    torch.testing.assert_close(style.truncate(w, G.w_avg, 0.5), G.w_avg + 0.5 * (w - G.w_avg))
+    torch.testing.assert_close(style.truncate_w(w, G.w_avg, 0.5), G.w_avg + 0.5 * (w - G.w_avg))
     ws1, ws2 = G.broadcast(w), G.broadcast(G.map(torch.randn(5, 8)))
     mixed = style.mix_styles(ws1, ws2, 2)
     torch.testing.assert_close(mixed[:, :2], ws1[:, :2])
@@ -212,3 +212,62 @@ def test_shipped_generator_loads_and_beats_an_untrained_one():
         return metrics.fid(real, net.features(F.interpolate(x, size=32, mode="bilinear")))
 
     assert fid(shipped) < 0.5 * fid(untrained)
+
+
+def test_lazy_regularization_scales_lr_and_betas_by_k_over_k_plus_1():
+    from ganlab.train import Team
+
+    team = Team(("D",), lr=2e-3, betas=(0.5, 0.99))
+    lazy = style.lazy_regularization(team, 16)
+    c = 16 / 17
+    assert lazy.lr == pytest.approx(2e-3 * c, rel=1e-12, abs=0)
+    assert lazy.betas == pytest.approx((0.5 ** c, 0.99 ** c), rel=1e-12, abs=0)
+    assert lazy.nets == ("D",) and team.lr == 2e-3  # a new team; the old one is untouched
+    # one optimiser step more per k: beta^(c (k + 1)) per k training steps = beta^k, as unregularised
+    assert lazy.betas[1] ** 17 == pytest.approx(0.99 ** 16, rel=1e-12, abs=0)
+    with pytest.raises(ValueError, match=">= 1"):
+        style.lazy_regularization(team, 0)
+
+
+def test_stylegan2_teams_carry_the_lazy_correction():
+    game = variants.build("stylegan2", (1, 8, 8), width=8, r1_every=16, pl_every=4)
+    d, g = game.teams["D"], game.teams["G"]
+    assert d.lr == pytest.approx(2e-3 * 16 / 17, rel=1e-12, abs=0)
+    assert d.betas == pytest.approx((0.0, 0.99 ** (16 / 17)), rel=1e-12, abs=0)
+    assert g.lr == pytest.approx(2e-3 * 4 / 5, rel=1e-12, abs=0)
+    assert g.betas == pytest.approx((0.0, 0.99 ** (4 / 5)), rel=1e-12, abs=0)
+    plain = variants.build("stylegan2", (1, 8, 8), width=8, r1=0.0, pl_weight=0.0)
+    assert plain.teams["D"].lr == 2e-3 and plain.teams["G"].betas == (0.0, 0.99)
+
+
+def test_alias_free_generator_translates_and_is_equivariant_where_pointwise_is_not():
+    torch.manual_seed(0)
+    game = style.aliasfree_game((1, 16, 16), True, width=8, w_dim=8, depth=2, seed=3)
+    G = game.nets["G"].eval()
+    assert G.num_ws == 3 and G(torch.randn(4, G.nz)).shape == (4, 1, 16, 16)
+    ws = G.broadcast(G.map(torch.randn(4, G.nz)))
+    with torch.no_grad():
+        # a whole-pixel shift of the periodic input is a roll of the whole image, exactly
+        torch.testing.assert_close(G.synthesis(ws, shift=(2.0, 1.0)),
+                                   torch.roll(G.synthesis(ws), (1, 2), (-2, -1)), atol=1e-4, rtol=0)
+    shifts = [(0.5, 0.0), (0.25, 0.75)]
+    free = style.eq_t_generator(G, ws, shifts)
+    G.filtered = False
+    plain = style.eq_t_generator(G, ws, shifts)
+    assert free > plain + 20, (free, plain)
+    # EQ-T is metrics.psnr of the two images, computed here independently
+    with torch.no_grad():
+        y0, y1 = G.synthesis(ws), G.synthesis(ws, shift=shifts[0])
+        mse = (y1 - style.translate(y0, shifts[0])).square().flatten(1).mean(1)
+    one = style.eq_t_generator(G, ws, shifts[:1])
+    assert one == pytest.approx(float((10 * torch.log10(4 / mse)).mean()), rel=1e-5, abs=0)
+    with pytest.raises(ValueError, match="ws must be"):
+        G.synthesis(ws[:, :2])
+    # the game is stylegan2's with G swapped: same phases and teams, G trains
+    assert [p.name for p in game.phases] == ["D", "R1", "G", "PL"]
+    from ganlab.data import ArrayDataset
+
+    before = [p.detach().clone() for p in G.parameters()]
+    Trainer(game, ArrayDataset(torch.randn(32, 1, 16, 16).clamp(-1, 1)), steps=2, batch=8,
+            progress=False, ema_decay=0.0).fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))

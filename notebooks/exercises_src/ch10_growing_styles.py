@@ -98,7 +98,7 @@ print("Exercise 2: correct")
 # average face.
 
 # %%
-def my_truncate(w, w_avg, psi):
+def my_truncate_w(w, w_avg, psi):
     """w (B, w_dim), w_avg (w_dim,), psi a float -> (B, w_dim)."""
     # BEGIN SOLUTION hint: a linear interpolation between w_avg and w
     return w_avg + psi * (w - w_avg)
@@ -112,6 +112,6 @@ G.w_avg.copy_(torch.randn(8))
 G.eval()
 z = torch.randn(5, 8)
 for psi in (0.0, 0.5, 1.0):
-    torch.testing.assert_close(my_truncate(G.map(z), G.w_avg, psi), G.map(z, psi=psi),
+    torch.testing.assert_close(my_truncate_w(G.map(z), G.w_avg, psi), G.map(z, psi=psi),
                                msg=f"psi={psi}: differs from StyleGenerator.map(z, psi)")
 print("Exercise 3: correct")

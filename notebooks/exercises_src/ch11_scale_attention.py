@@ -62,7 +62,7 @@ print("Exercise 1: correct")
 # entries lie in $[-t, t]$. Entries already inside must stay exactly as they were.
 
 # %%
-def my_truncate(z, threshold, generator=None):
+def my_truncate_z(z, threshold, generator=None):
     """z (B, nz) -> (B, nz) with every entry in [-threshold, threshold]."""
     # BEGIN SOLUTION hint: loop: mask = z.abs() > threshold; z[mask] = torch.randn(mask.sum())
     z = z.clone()
@@ -77,8 +77,8 @@ def my_truncate(z, threshold, generator=None):
 
 # %% tags=["check"]
 z = torch.randn(400, 8, generator=torch.Generator().manual_seed(1))
-mine = my_truncate(z, 0.7, torch.Generator().manual_seed(2))
-ref = attention.truncate(z, 0.7, torch.Generator().manual_seed(2))
+mine = my_truncate_z(z, 0.7, torch.Generator().manual_seed(2))
+ref = attention.truncate_z(z, 0.7, torch.Generator().manual_seed(2))
 inside = z.abs() <= 0.7
 assert (mine.abs() <= 0.7).all(), "some entries are still beyond the threshold"
 torch.testing.assert_close(mine[inside], z[inside], msg="entries inside the threshold changed")
