@@ -24,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .options import opt
+from .registry import GANConfig, Preset, adversarial_phases, gd_teams, register
 from .train import Game
-from .variants import GANConfig, Preset, adversarial_phases, gd_teams, register
 
 UPSAMPLES = ("transposed", "nearest", "linear")
 __all__ = ["phase_shuffle", "shift_reflect", "WaveGenerator", "WaveDiscriminator",
@@ -128,10 +129,10 @@ class WaveDiscriminator(nn.Module):
 class WaveGANConfig(GANConfig):
     """WaveGAN: GANConfig's `width` is the model size d (channels of the widest-resolution layer)."""
 
-    layers: int = 4  # upsampling layers of 4 each (5 in the paper, for 16384 samples)
-    kernel: int = 25  # convolution length (odd)
-    shuffle: int = 2  # phase shuffle width n (0: off)
-    upsample: str = "transposed"  # G's upsampling: "transposed" conv, or "nearest"/"linear" + conv
+    layers: int = opt(4, "upsampling layers of 4 each (5 in the paper, for 16384 samples)")
+    kernel: int = opt(25, "convolution length (odd)")
+    shuffle: int = opt(2, "phase shuffle width n (0: off)")
+    upsample: str = opt("transposed", "G's upsampling: 'transposed' conv, or 'nearest'/'linear' + conv")
 
 
 def _build_wavegan(name: str, cfg: WaveGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:

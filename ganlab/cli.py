@@ -1,8 +1,12 @@
 """The `ganlab` command line: train, sample, eval, list (and exercises).
 
-Flags are built from the dataclasses: `TrainConfig` gives the run's flags and
-the variant configs (`GANConfig`, `InfoGANConfig`) give the model's, so a new
-field appears on the command line without editing this file.
+Flags are built from the dataclasses: `TrainConfig` gives the run's flags and the
+chosen variant's config gives the model's, only the fields its preset honours
+(`ganlab train --variant X --help` lists them), each with its type from the
+annotations (`typing.get_type_hints`), its default, and its help from the field's
+`metadata["help"]`. An option of another variant is refused (exit status 2) with
+the list of the ones this variant takes. A new field appears on the command line
+without editing this file.
 """
 
 from __future__ import annotations
@@ -38,48 +42,102 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _field_comments(cls: type) -> dict[str, str]:
-    """The `# comment` after each field of a dataclass (and its bases): the flags' help."""
-    import inspect
-    import re
+def _field_help(cls: type, name: str) -> str:
+    """A field's `metadata["help"]`, looked up through the dataclass's bases (a subclass may
+    override a default without repeating the help)."""
+    for klass in cls.__mro__:
+        f = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if f is not None and f.metadata.get("help"):
+            return f.metadata["help"]
+    return ""
 
-    out: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        try:
-            src = inspect.getsource(klass)
-        except (OSError, TypeError):
+
+def _or_none(conv):
+    def parse(s: str):
+        return None if s.lower() == "none" else conv(s)
+    parse.__name__ = getattr(conv, "__name__", "value")
+    return parse
+
+
+def _argument(hint: Any) -> dict[str, Any] | None:
+    """argparse keywords for a field of type `hint`, or None when the type has no flag form."""
+    import types
+    import typing
+
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        inner = _argument(rest[0]) if len(rest) == 1 else None
+        if inner is None or "type" not in inner:
+            return None
+        return {**inner, "type": _or_none(inner["type"]), "metavar": hint_name(rest[0]) + "|none"}
+    if hint is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if hint in (int, float, str):
+        return {"type": hint, "metavar": hint.__name__}
+    if typing.get_origin(hint) is tuple and args and Ellipsis not in args \
+            and all(a in (int, float, str) for a in args) and len(set(args)) == 1:
+        return {"type": args[0], "nargs": len(args), "metavar": args[0].__name__}
+    return None
+
+
+def hint_name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def config_flags(cls: type, names: list[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(field name, argparse keywords) for the fields `names` of dataclass `cls` (all if None)
+    that have a flag form: bool, int, float, str, an optional one, or a tuple of one of them."""
+    import typing
+
+    from .registry import field_default
+
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if names is not None and f.name not in names:
             continue
-        for m in re.finditer(r"^\s+(\w+):[^#\n]*#\s*(.+)$", src, flags=re.M):
-            out[m.group(1)] = m.group(2).strip()
+        kw = _argument(hints[f.name])
+        if kw is None:
+            continue
+        default = field_default(f)
+        kw["help"] = f"{_field_help(cls, f.name)} (default: {default})".replace("%", "%%")
+        out.append((f.name, kw))
     return out
 
 
-def _add_dataclass_flags(p, cls: type, skip: set[str] = frozenset(), defaults_none: bool = False,
-                         title: str | None = None, group=None) -> None:
+def _add_dataclass_flags(p, cls: type, skip: set[str] = frozenset(), title: str | None = None,
+                         group=None, names: list[str] | None = None) -> None:
     group = group or (p.add_argument_group(title) if title else p)
-    comments = _field_comments(cls)
-    for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        default = None if defaults_none else f.default
-        t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-        help_ = f"{comments.get(f.name, '')} (default: {f.default})".replace("%", "%%")
-        if "bool" in t:
-            group.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=default,
-                               help=help_)
-        elif "tuple" in t:
-            group.add_argument(_flag(f.name), type=float, nargs=2, default=default, help=help_)
-        elif "int" in t and "float" not in t:
-            group.add_argument(_flag(f.name), type=int, default=default, help=help_)
-        elif "float" in t:
-            group.add_argument(_flag(f.name), type=float, default=default, help=help_)
-        else:
-            group.add_argument(_flag(f.name), type=str, default=default, help=help_)
+    for name, kw in config_flags(cls, names):
+        if name not in skip:
+            group.add_argument(_flag(name), default=None, **kw)  # None: not given
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _variant_of(argv: list[str] | None) -> str:
+    """The variant a `train` command line names (--variant X or --variant=X); with --resume and
+    no --variant, the checkpoint's in --out; else gan."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, tok in enumerate(argv):
+        if tok == "--variant" and i + 1 < len(argv):
+            return argv[i + 1]
+        if tok.startswith("--variant="):
+            return tok.split("=", 1)[1]
+    if "--resume" in argv and "--out" in argv and argv.index("--out") + 1 < len(argv):
+        try:
+            from .train import load_checkpoint
+
+            ck = load_checkpoint(Path(argv[argv.index("--out") + 1]) / "last.pt")
+            return ck["game_config"]["variant"]
+        except Exception:  # noqa: BLE001 (the train command reports an unreadable checkpoint)
+            return "gan"
+    return "gan"
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; `train`'s model options are those of the variant `argv` names (gan if none)."""
     from .train import TrainConfig
-    from .variants import PRESETS
+    from .variants import PRESETS, honoured
 
     p = argparse.ArgumentParser(prog="ganlab", description="Train, sample and evaluate GANs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -87,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a variant on a dataset or a folder of images")
     t.add_argument("--variant", default=None, help="a variant name (see `ganlab list`; default: "
                    "gan, or the checkpoint's with --resume)")
-    t.add_argument("--data", default=None, help="a dataset name (see `ganlab list`) or a folder "
-                   "(default: ring, or the checkpoint's with --resume)")
+    t.add_argument("--data", default=None, help="a dataset name (see `ganlab list`) or a folder; "
+                   "a folder with input/ + target/ (paired) or A/ + B/ (unpaired) for translation "
+                   "variants (default: the variant's embedded data set, or the checkpoint's)")
     t.add_argument("--size", type=int, default=None, help="image size for image data")
     t.add_argument("--channels", type=int, default=None, help="1 (grey) or 3 (RGB) for folders")
     t.add_argument("--strict-images", action="store_true", help="refuse folder images that cannot "
@@ -102,12 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--metrics", default=None, help="comma-separated metrics at the end "
                    "(default: modes for mixtures, fid,kid for digits)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_dataclass_flags(t, TrainConfig, skip=_RUN_FIELDS_BY_HAND, title="run", defaults_none=True)
-    model = t.add_argument_group("model (defaults: the variant's; each applies to the variants that have it)")
-    seen = {f.name for f in dataclasses.fields(TrainConfig)}
-    for cls in dict.fromkeys(type(p.config) for p in PRESETS.values()):  # every config class once
-        _add_dataclass_flags(t, cls, skip=set(seen), defaults_none=True, group=model)
-        seen |= {f.name for f in dataclasses.fields(cls)}
+    _add_dataclass_flags(t, TrainConfig, skip=_RUN_FIELDS_BY_HAND, title="run")
+    variant = _variant_of(argv)
+    if variant in PRESETS:
+        preset = PRESETS[variant]
+        model = t.add_argument_group(f"model options of {variant} (defaults: its preset's; "
+                                     f"data: {preset.data}, default --data {preset.default_data})")
+        run_names = {f.name for f in dataclasses.fields(TrainConfig)}
+        for name, kw in config_flags(type(preset.config), honoured(variant)):
+            if name not in run_names:
+                kw["help"] = f"{_field_help(type(preset.config), name)} (default: " \
+                             f"{getattr(preset.config, name)})".replace("%", "%%")
+                model.add_argument(_flag(name), default=None, **kw)
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint")
     s.add_argument("--ckpt", required=True)
@@ -141,13 +206,39 @@ def build_parser() -> argparse.ArgumentParser:
 # --- data and games ------------------------------------------------------------------------
 
 
-def _load_data(name: str, size: int | None, channels: int | None, strict: bool = False):
-    from . import data
+def _load_data(name: str, size: int | None, channels: int | None, strict: bool = False,
+               kind: str | None = None):
+    from . import catalog
 
     try:
-        return data.load(name, size=size, channels=channels, strict=strict)
+        return catalog.load(name, size=size, channels=channels, strict=strict, kind=kind)
     except (ValueError, FileNotFoundError, NotADirectoryError) as err:
         raise CLIError(str(err)) from None
+
+
+# the data kinds a preset of each kind can train on (a folder of images is "images")
+_FITS = {"points": {"points"}, "images": {"images", "labelled"}, "labelled": {"labelled"},
+         "sr": {"sr", "images", "labelled"}}
+
+
+def _check_data_kind(variant: str, data_name: str) -> None:
+    from . import catalog, variants
+
+    preset = variants.PRESETS[variant]
+    kind = catalog.kind_of(data_name)
+    fits = _FITS.get(preset.data, {preset.data})
+    if preset.builder in ("gan", "infogan"):  # MLPs on points, DCGAN on images
+        fits = {"points", "images", "labelled"}
+    if kind is not None and kind not in fits:
+        raise CLIError(f"variant {variant!r} trains on {catalog_kind(preset.data)}; --data "
+                       f"{data_name} is {catalog_kind(kind)} (default for it: --data "
+                       f"{preset.default_data})")
+
+
+def catalog_kind(kind: str) -> str:
+    from .registry import DATA_KINDS
+
+    return DATA_KINDS.get(kind, kind)
 
 
 def _data_spec(ds) -> tuple[tuple[int, ...], int]:
@@ -170,7 +261,7 @@ def game_from_config(cfg: dict[str, Any]):
     preset = variants.PRESETS.get(cfg["variant"])
     if preset is None:
         raise CLIError(f"checkpoint variant {cfg['variant']!r} is unknown to this ganlab")
-    valid = {f.name for f in dataclasses.fields(preset.config)}
+    valid = set(variants.honoured(cfg["variant"]))
     opts = {k: v for k, v in opts.items() if k in valid}
     game = variants.build(cfg["variant"], tuple(cfg["shape"]), cfg["n_classes"], seed=None, **opts)
     game.config["data"] = cfg.get("data")
@@ -184,22 +275,35 @@ def _cmd_train(a: argparse.Namespace) -> int:
     from . import variants
     from .train import NonFiniteLossError, TrainConfig, Trainer
 
-    out = Path(a.out or f"runs/{a.variant or 'gan'}-{Path(str(a.data or 'ring')).name}")
+    if a.variant is not None and a.variant not in variants.PRESETS:
+        raise CLIError(f"unknown variant {a.variant!r}; valid: {', '.join(variants.variant_names())}")
+    default = variants.PRESETS[a.variant or "gan"].default_data
+    out = Path(a.out or f"runs/{a.variant or 'gan'}-{Path(str(a.data or default)).name}")
     _check_run_folder(out, a)
     ck = _checkpoint_or_error(out / "last.pt") if a.resume else None
     spec, opts, run, notes = _settings(a, ck)
     if spec["variant"] not in variants.PRESETS:
         raise CLIError(f"unknown variant {spec['variant']!r}; valid: "
                        f"{', '.join(variants.variant_names())}")
+    preset = variants.PRESETS[spec["variant"]]
+    _check_data_kind(spec["variant"], spec["data"])
     if run["steps"] < 0:
         raise CLIError(f"--steps must be >= 0, got {run['steps']}")
     if ck is not None and ck["step"] >= run["steps"]:
         done = "is complete at" if ck["step"] == run["steps"] else "is already past --steps, at"
         raise CLIError(f"the run in {out} {done} step {ck['step']}: pass --steps larger than "
                        f"{ck['step']} to train further")
-    ds = _load_data(spec["data"], spec["size"], spec["channels"], a.strict_images)
+    ds = _load_data(spec["data"], spec["size"], spec["channels"], a.strict_images, preset.data)
+    if preset.prepare is not None:  # e.g. a table's encoding, which fixes build options
+        ds, fixed = preset.prepare(ds, run["seed"])
+        opts.update(fixed)
+    opts.update(_split_from_data(spec, preset, ds, opts))
     shape, n_classes = _data_spec(ds)
-    names = _default_metrics(ds) if a.metrics is None else _split(a.metrics)
+    if not preset.samples and a.metrics:
+        raise CLIError(f"variant {spec['variant']!r} maps inputs to outputs and draws no samples "
+                       f"from noise: metrics of samples do not apply (leave out --metrics)")
+    names = ([] if not preset.samples else _default_metrics(ds)) if a.metrics is None \
+        else _split(a.metrics)
     _check_metrics(names, ds)  # before training, not after it
     try:
         game = variants.build(spec["variant"], shape, n_classes, seed=run["seed"], **opts)
@@ -233,9 +337,24 @@ def _cmd_train(a: argparse.Namespace) -> int:
     (out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nrun folder: {out}")
     for f in ("samples.png", "losses.png", "history.jsonl", "metrics.json", "last.pt"):
-        print(f"  {out / f}")
+        if (out / f).exists():
+            print(f"  {out / f}")
     print("metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in results.items()))
     return 0
+
+
+def _split_from_data(spec: dict[str, Any], preset, ds, opts: dict[str, Any]) -> dict[str, Any]:
+    """For a folder of the user's own pairs (input/ + target/, A/ + B/): the option that says
+    where x splits into its two sides, if not given: half the channels."""
+    from . import catalog, registry
+
+    if spec["data"] in catalog.DATASETS or preset.data not in ("paired", "unpaired"):
+        return {}
+    key = next((k for k in ("source_channels", "channels_a") if k in registry.honoured_by(preset)),
+               None)
+    if key is None or key in opts:
+        return {}
+    return {key: int(_data_spec(ds)[0][0]) // 2}
 
 
 def _check_run_folder(out: Path, a: argparse.Namespace) -> None:
@@ -302,16 +421,18 @@ def _settings(a: argparse.Namespace, ck: dict[str, Any] | None):
         old["data"] = _data_name(old["data"])
     spec = {k: (v if v is not None else old[k]) for k, v in given.items()}
     spec["variant"] = spec["variant"] or "gan"
-    spec["data"] = spec["data"] or "ring"
     preset = variants.PRESETS.get(spec["variant"])
-    model_fields = [f.name for f in dataclasses.fields(preset.config)] if preset else []
+    spec["data"] = spec["data"] or (preset.default_data if preset else "ring")
+    model_fields = variants.honoured(spec["variant"]) if preset else []
     opts = {f: getattr(a, f) for f in model_fields if getattr(a, f, None) is not None}
     opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
     run_fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _RUN_FIELDS_BY_HAND]
     run = {f: getattr(a, f) for f in run_fields if getattr(a, f) is not None}
     run = {k: tuple(v) if isinstance(v, list) else v for k, v in run.items()}
     if ck is None:
-        return spec, opts, {f: run.get(f, getattr(TrainConfig, f)) for f in run_fields}, []
+        preset_run = preset.train if preset else {}
+        return spec, opts, {f: run.get(f, preset_run.get(f, getattr(TrainConfig, f)))
+                            for f in run_fields}, []
     world = int(os.environ.get("WORLD_SIZE", "1"))
     global_batch = stored_run["batch"] * ck.get("world", 1)  # --batch is per process
     if run.get("batch", 0) * world == global_batch:
@@ -482,6 +603,9 @@ def _cmd_sample(a: argparse.Namespace) -> int:
     if out.suffix.lower() != ".png":
         raise CLIError(f"--out must be a .png file, got {out}")
     game, dev = _load_game(a.ckpt, a.device, ema=not a.no_ema)
+    if not game.samples:
+        raise CLIError(f"variant {game.name!r} maps inputs to outputs and draws no samples from "
+                       f"noise: its run folder's samples.png shows what it does")
     x = sample_game(game, game.nets, a.n, dev, seed=a.seed)
     viz.save_samples(x, out)
     torch.save(x, out.with_suffix(".pt"))
@@ -493,6 +617,9 @@ def _cmd_eval(a: argparse.Namespace) -> int:
     from .train import sample_game
 
     game, dev = _load_game(a.ckpt, a.device)
+    if not game.samples:
+        raise CLIError(f"variant {game.name!r} maps inputs to outputs: there are no samples to "
+                       f"evaluate")
     spec = game.config.get("data") or {}
     if not spec.get("name"):
         raise CLIError("the checkpoint does not record its data set; train it with `ganlab train`")
@@ -517,13 +644,14 @@ def _cmd_eval(a: argparse.Namespace) -> int:
 
 
 def _cmd_list(a: argparse.Namespace) -> int:
-    from . import data, variants
+    from . import catalog, variants
 
-    print("variants:")
+    print("variants (trains on [kind, default --data]):")
     for k, v in variants.describe().items():
-        print(f"  {k:<18} {v}")
+        p = variants.PRESETS[k]
+        print(f"  {k:<18} {v} [{p.data}, {p.default_data}]")
     print("datasets:")
-    for k, v in data.DATASETS.items():
+    for k, v in catalog.DATASETS.items():
         print(f"  {k:<18} {v}")
     print("metrics:")
     for k, v in metric_names().items():
@@ -551,10 +679,32 @@ def _cmd_book(a: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, str(script), *argv], cwd=script.parent.parent)
 
 
+def _refuse_options(extra: list[str], argv: list[str] | None) -> int:
+    """`train` got options its variant does not take: one line naming the ones it does."""
+    from .variants import PRESETS, honoured
+
+    variant = _variant_of(argv)
+    if variant not in PRESETS:
+        print(f"ganlab train: error: unknown variant {variant!r}; valid: {', '.join(sorted(PRESETS))}",
+              file=sys.stderr)
+        return 2
+    flags = [t.split("=", 1)[0] for t in extra if t.startswith("--")] or extra
+    names = [_flag(n) for n in honoured(variant)]
+    print(f"ganlab train: error: variant {variant!r} does not take {', '.join(flags)}; its model "
+          f"options: {', '.join(names)} (and the run options in `ganlab train --help`)",
+          file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A user error prints one line `ganlab <cmd>: error: ...` and returns 2;
     Ctrl-C returns 130 and SIGTERM 143, after the training loop saved a checkpoint."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "train":
+            parser.parse_args(argv)  # argparse's own message and exit status 2
+        return _refuse_options(extra, argv)
     cmd = {"train": _cmd_train, "sample": _cmd_sample, "eval": _cmd_eval, "list": _cmd_list,
            "exercises": _cmd_exercises, "book": _cmd_book}[args.command]
     from .train import CheckpointError, NonFiniteLossError, TrainingInterrupted

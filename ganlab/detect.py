@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .metrics._checks import check_images
+from .metrics.two_sample import fit_real_fake_classifier, real_fake_accuracy
 
 __all__ = ["FakeDetector", "DetectorConfig", "train_detector", "detector_accuracy",
            "detection_report"]
@@ -62,7 +62,8 @@ def train_detector(real: Tensor, fake: Tensor, cfg: DetectorConfig | None = None
                    seed: int = 0) -> FakeDetector:
     """A detector trained on real (N, C, H, W) vs fake (M, C, H, W) by logistic regression.
 
-    Loss: softplus(-D(x)) + softplus(D(G(z))), i.e. -log sigmoid(D(x)) - log(1 - sigmoid(D(G(z)))).
+    Each step: `cfg.batch` real and as many fake images, loss (softplus(-D(x)) + softplus(D(G(z))))
+    / 2, i.e. the mean binary cross-entropy (`ganlab.metrics.fit_real_fake_classifier`).
     """
     cfg = cfg or DetectorConfig()
     _check_pair(real, fake)
@@ -70,25 +71,22 @@ def train_detector(real: Tensor, fake: Tensor, cfg: DetectorConfig | None = None
         raise ValueError(f"need at least {cfg.batch} real and fake images, got {len(real)} and "
                          f"{len(fake)}: lower DetectorConfig.batch")
     g = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        det = FakeDetector(real.shape[1], cfg.width)
-    opt = torch.optim.Adam(det.parameters(), lr=cfg.lr)
-    for _ in range(cfg.steps):
+    t = torch.cat([torch.ones(cfg.batch), torch.zeros(cfg.batch)])
+
+    def batch() -> tuple[Tensor, Tensor]:
         xr = real[torch.randint(len(real), (cfg.batch,), generator=g)]  # (B, C, H, W)
         xf = fake[torch.randint(len(fake), (cfg.batch,), generator=g)]
-        loss = F.softplus(-det(xr)).mean() + F.softplus(det(xf)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return det.eval()
+        return torch.cat([xr, xf]), t
+
+    return fit_real_fake_classifier(lambda: FakeDetector(real.shape[1], cfg.width), batch,
+                                    cfg.steps, cfg.lr, seed)
 
 
 @torch.no_grad()
 def detector_accuracy(det: nn.Module, real: Tensor, fake: Tensor) -> float:
-    """Balanced accuracy: (fraction of real with logit > 0 + fraction of fake with logit < 0) / 2."""
+    """Balanced accuracy: (fraction of real with logit > 0 + fraction of fake with logit <= 0) / 2."""
     _check_pair(real, fake)
-    return 0.5 * (float((det(real) > 0).float().mean()) + float((det(fake) < 0).float().mean()))
+    return real_fake_accuracy(det, real, fake)
 
 
 def detection_report(real_train: Tensor, real_test: Tensor, fakes: dict[str, Tensor],

@@ -34,8 +34,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .nets import DCGANGenerator, _levels, init_dcgan
+from .options import opt
+from .registry import GANConfig, Preset, gd_teams, register
 from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["AutoencoderD", "mse_energy", "l1_energy", "ebgan_d_loss", "ebgan_g_loss",
            "pulling_away", "began_k_update", "convergence_measure", "EBGANConfig",
@@ -143,18 +144,18 @@ def convergence_measure(l_real: Tensor | float, l_fake: Tensor | float, gamma: f
 class EBGANConfig(GANConfig):
     """EBGAN: margin m and the pulling-away weight (GANConfig's width is G's ngf and D's width)."""
 
-    margin: float = 1.0  # m in [m - D(G(z))]^+ (in units of the per-pixel energy)
-    pt_weight: float = 0.0  # weight of the pulling-away term (paper: 0.1 for EBGAN-PT)
-    code: int = 32  # autoencoder code size
+    margin: float = opt(1.0, "m in [m - D(G(z))]^+ (in units of the per-pixel energy)")
+    pt_weight: float = opt(0.0, "weight of the pulling-away term (paper: 0.1 for EBGAN-PT)")
+    code: int = opt(32, "autoencoder code size")
 
 
 @dataclass
 class BEGANConfig(GANConfig):
     """BEGAN: diversity ratio gamma and the proportional gain lambda_k of k_t."""
 
-    gamma: float = 0.5  # gamma = E L(G(z)) / E L(x) at equilibrium
-    lambda_k: float = 0.001  # learning rate of k_t
-    code: int = 32  # autoencoder code size
+    gamma: float = opt(0.5, "gamma = E L(G(z)) / E L(x) at equilibrium")
+    lambda_k: float = opt(0.001, "learning rate of k_t")
+    code: int = opt(32, "autoencoder code size")
 
 
 def _image_nets(name: str, cfg: GANConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:

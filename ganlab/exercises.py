@@ -87,7 +87,7 @@ def _replacement(block, indent, hint, blank, variant) -> list[str]:
     return [f"{indent}return None"]
 
 
-def build(source: Path, variant: str) -> nbformat.NotebookNode:
+def build_notebook(source: Path, variant: str) -> nbformat.NotebookNode:
     """The notebook of ``variant`` built from the jupytext source file ``source``."""
     nb = jupytext.read(source)
     for i, cell in enumerate(nb.cells):
@@ -124,7 +124,7 @@ def targets(root: Path) -> dict[Path, str]:
     files = {}
     for src in sources(root):
         for variant, folder in OUTPUTS.items():
-            files[root / folder / f"{src.stem}.ipynb"] = nbformat.writes(build(src, variant))
+            files[root / folder / f"{src.stem}.ipynb"] = nbformat.writes(build_notebook(src, variant))
     return files
 
 

@@ -31,8 +31,9 @@ from torch import Tensor, nn
 
 from . import losses
 from .nets import MLPDiscriminator
+from .options import opt
+from .registry import GANConfig, Preset, register
 from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, register
 
 __all__ = ["AffineCoupling", "RealNVP", "FlowConfig", "nll", "flow_phases"]
 
@@ -130,11 +131,11 @@ def nll(flow: RealNVP, x: Tensor) -> Tensor:
 class FlowConfig(GANConfig):
     """Flow-GAN: RealNVP generator (layers, hidden, scale) and which objectives train it."""
 
-    layers: int = 6  # affine coupling layers
-    hidden: int = 64  # hidden units of each coupling's s/t network
-    scale: float = 2.0  # |s| <= scale (tanh bound)
-    adversarial: bool = True  # train against a discriminator
-    mle_weight: float = 0.0  # lambda of the negative log-likelihood term in G's loss
+    layers: int = opt(6, "affine coupling layers")
+    hidden: int = opt(64, "hidden units of each coupling's s/t network")
+    scale: float = opt(2.0, "|s| <= scale (tanh bound)")
+    adversarial: bool = opt(True, "train against a discriminator")
+    mle_weight: float = opt(0.0, "lambda of the negative log-likelihood term in G's loss")
 
 
 def flow_phases(cfg: FlowConfig) -> list[Phase]:

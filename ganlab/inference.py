@@ -60,8 +60,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, nets
+from .options import opt
+from .registry import GANConfig, Preset, adversarial_phases, build, gd_teams, register
 from .train import Game, Phase, Step, Team
-from .variants import GANConfig, Preset, adversarial_phases, build, gd_teams, register
 
 __all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfig",
            "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "bigan_pairs",
@@ -77,7 +78,7 @@ class CondGANConfig(GANConfig):
     """A conditional GAN whose D is conditioned by concatenation or projection."""
 
     conditional: bool = True
-    cond: str = "projection"  # D's conditioning: "projection" or "concat"
+    cond: str = opt("projection", "D's conditioning: 'projection' or 'concat'")
 
 
 @dataclass
@@ -85,39 +86,39 @@ class ACGANConfig(GANConfig):
     """ACGAN: D's auxiliary classifier head and its loss weight."""
 
     conditional: bool = True
-    aux_weight: float = 1.0  # weight of the class cross-entropy in D's and G's losses
+    aux_weight: float = opt(1.0, "weight of the class cross-entropy in D's and G's losses")
 
 
 @dataclass
 class BiGANConfig(GANConfig):
     """BiGAN / ALI: an encoder on G's team, a joint D over (x, z)."""
 
-    nz: int | None = 32  # latent size (E's output size)
-    d_norm: str = "none"  # the x branch of D: no batch norm (D sees two kinds of pairs)
-    dropout: float = 0.2  # dropout in D's joint layers (ALI uses dropout in D)
-    cycle_weight: float = 0.0  # ALICE's explicit cycle term: weight of mean (x - G(E(x)))^2
+    nz: int | None = opt(32, "latent size (E's output size)")
+    d_norm: str = opt("none", "the x branch of D: no batch norm (D sees two kinds of pairs)")
+    dropout: float = opt(0.2, "dropout in D's joint layers (ALI uses dropout in D)")
+    cycle_weight: float = opt(0.0, "ALICE's explicit cycle term: weight of mean (x - G(E(x)))^2")
 
 
 @dataclass
 class AAEConfig(GANConfig):
     """Adversarial autoencoder: D on the codes, the prior N(0, I)."""
 
-    nz: int | None = 8  # code size
-    lr_ae: float = 1e-3  # learning rate of the reconstruction phase (E and G)
-    d_hidden: int = 128  # hidden units of the MLP discriminator on codes
-    e_norm: str = "batch"  # E's normalisation, "batch" or "none" (codes collapse at small scale)
+    nz: int | None = opt(8, "code size")
+    lr_ae: float = opt(1e-3, "learning rate of the reconstruction phase (E and G)")
+    d_hidden: int = opt(128, "hidden units of the MLP discriminator on codes")
+    e_norm: str = opt("batch", "E's normalisation, 'batch' or 'none' (codes collapse at small scale)")
 
 
 @dataclass
 class VAEConfig(GANConfig):
     """VAE and VAE-GAN: Gaussian encoder, decoder = G."""
 
-    nz: int | None = 16  # latent size
-    lr_g: float = 1e-3  # G's (and, for the plain VAE, the VAE team's) learning rate
-    kl_weight: float = 1.0  # beta in front of KL(q(z|x) || N(0, I))
-    gamma: float = 1.0  # VAE-GAN: weight of the feature reconstruction in G's loss
-    pixel_weight: float = 0.0  # VAE-GAN: optional pixel reconstruction term in E's and G's loss
-    d_norm: str = "none"  # VAE-GAN: D without batch norm (see the module docstring)
+    nz: int | None = opt(16, "latent size")
+    lr_g: float = opt(1e-3, "G's (and, for the plain VAE, the VAE team's) learning rate")
+    kl_weight: float = opt(1.0, "beta in front of KL(q(z|x) || N(0, I))")
+    gamma: float = opt(1.0, "VAE-GAN: weight of the feature reconstruction in G's loss")
+    pixel_weight: float = opt(0.0, "VAE-GAN: optional pixel reconstruction term in E's and G's loss")
+    d_norm: str = opt("none", "VAE-GAN: D without batch norm (see the module docstring)")
 
 
 # --- networks ------------------------------------------------------------------------------

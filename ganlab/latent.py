@@ -12,7 +12,7 @@
 
   which follows the great circle and keeps the norm when |a| = |b| (and moves it
   smoothly from |a| to |b| otherwise). Unlike
-  `ganlab.metrics.perceptual.slerp`, which walks between unit directions for
+  `ganlab.metrics.perceptual.slerp_directions`, which walks between unit directions for
   the perceptual path length, these functions keep the latents' own norms.
 * Vector arithmetic (Radford et al. 2016, "Unsupervised representation learning
   with deep convolutional GANs", section 6.3): average the latents of several

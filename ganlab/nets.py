@@ -19,6 +19,7 @@ Every discriminator maps `(x, y=None)` to logits of shape `(B,)`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +36,11 @@ __all__ = [
     "ResBlockDown",
     "maybe_sn",
     "init_dcgan",
+    "minibatch_stddev",
+    "norm2d",
+    "receptive_field",
+    "PatchGAN",
+    "MultiScalePatchGAN",
 ]
 
 
@@ -265,3 +271,107 @@ class ResBlockDown(nn.Module):
         h = x if self.first else F.relu(x)  # no activation on raw pixels
         h = F.avg_pool2d(self.conv2(F.relu(self.conv1(h))), 2)
         return h + F.avg_pool2d(self.skip(x), 2)
+
+
+# --- blocks shared by several families ------------------------------------------------------
+
+def minibatch_stddev(h: Tensor, eps: float = 1e-8) -> Tensor:
+    """Append the minibatch standard deviation: (..., B, C) -> (..., B, C + 1).
+
+    s = mean_c sqrt(Var_b h[b, c] + eps), with the biased variance over the batch
+    (Karras et al. 2018, section 3); the same s is appended to every sample.
+    """
+    if h.shape[-2] < 2:
+        raise ValueError("minibatch stddev needs at least 2 samples per batch")
+    var = (h - h.mean(-2, keepdim=True)).square().mean(-2)  # (..., C) biased variance over B
+    s = (var + eps).sqrt().mean(-1, keepdim=True)  # (..., 1)
+    s = s.unsqueeze(-2).expand(*h.shape[:-1], 1)  # (..., B, 1)
+    return torch.cat([h, s], dim=-1)
+
+def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
+    """Side of the input square one output unit sees, for a stack of (kernel, stride) convs.
+
+    r_0 = 1, j_0 = 1; layer l adds (k_l - 1) j_{l-1} and multiplies the jump j by s_l:
+    r = 1 + sum_l (k_l - 1) prod_{m<l} s_m. 70 for pix2pix's 3-layer PatchGAN.
+    """
+    r, jump = 1, 1
+    for k, s in layers:
+        if k < 1 or s < 1:
+            raise ValueError(f"kernel and stride must be >= 1, got ({k}, {s})")
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def norm2d(kind: str, c: int) -> nn.Module:
+    if kind == "instance":
+        return nn.InstanceNorm2d(c, affine=False)  # per image and channel, as in CycleGAN
+    if kind == "batch":
+        return nn.BatchNorm2d(c)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be 'instance', 'batch' or 'none', got {kind!r}")
+
+
+class PatchGAN(nn.Module):
+    """pix2pix's PatchGAN (Isola et al. 2017, section 2.2.2): n_layers stride-2 4x4 convs, one
+    stride-1 conv, a 1-channel conv.
+
+    (B, C, H, W) -> realness logits per patch (B, 1, H', W'); each logit sees a
+    `receptive_field` x `receptive_field` patch (70 for n_layers=3).
+    """
+
+    def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3,
+                 norm: str = "instance") -> None:
+        super().__init__()
+        chans = [in_channels] + [ndf * min(2 ** i, 8) for i in range(n_layers + 1)]
+        blocks: list[nn.Module] = []
+        for i in range(n_layers + 1):
+            stride = 2 if i < n_layers else 1
+            blocks.append(nn.Sequential(
+                nn.Conv2d(chans[i], chans[i + 1], 4, stride, 1),
+                norm2d(norm, chans[i + 1]) if i > 0 else nn.Identity(),  # none on the first
+                nn.LeakyReLU(0.2)))
+        blocks.append(nn.Conv2d(chans[-1], 1, 4, 1, 1))
+        self.blocks = nn.ModuleList(blocks)
+
+    def layer_specs(self) -> list[tuple[int, int]]:
+        """(kernel, stride) of every conv, input to output."""
+        convs = [m for m in self.modules() if isinstance(m, nn.Conv2d)]
+        return [(m.kernel_size[0], m.stride[0]) for m in convs]
+
+    @property
+    def receptive_field(self) -> int:
+        return receptive_field(self.layer_specs())
+
+    def features(self, x: Tensor) -> list[Tensor]:
+        """Every block's output, the last being the logits (B, 1, H', W')."""
+        out = []
+        for b in self.blocks:
+            x = b(x)
+            out.append(x)
+        return out
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.features(x)[-1]
+
+
+class MultiScalePatchGAN(nn.Module):
+    """PatchGANs on the image and on 2x, 4x ... average-pooled copies (pix2pixHD, SPADE)."""
+
+    def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, scales: int = 2,
+                 norm: str = "instance") -> None:
+        super().__init__()
+        self.nets = nn.ModuleList(PatchGAN(in_channels, ndf, n_layers, norm) for _ in range(scales))
+
+    def features(self, x: Tensor) -> list[list[Tensor]]:
+        out = []
+        for i, d in enumerate(self.nets):
+            out.append(d.features(x))
+            if i + 1 < len(self.nets):
+                x = F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)  # (B, C, H/2, W/2)
+        return out
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """One logit map per scale."""
+        return [f[-1] for f in self.features(x)]

@@ -53,9 +53,14 @@ def split_pair(x: Tensor, c_a: int) -> tuple[Tensor, Tensor]:
     return x[:, :c_a], x[:, c_a:]
 
 
-def luminance(rgb: Tensor) -> Tensor:
-    """ITU-R BT.601 luma: (B, 3, H, W) -> (B, 1, H, W), in [-1, 1] if rgb is."""
-    return (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2])[:, None]
+def luminance(x: Tensor) -> Tensor:
+    """ITU-R BT.601 luma: (B, 3, H, W) -> (B, 1, H, W), in [-1, 1] if x is; grey (B, 1, H, W)
+    passes through. (ganlab's one luminance: `ganlab.superres` re-exports it.)"""
+    if x.shape[1] == 1:
+        return x
+    if x.shape[1] != 3:
+        raise ValueError(f"expected 1 or 3 channels, got {tuple(x.shape)}")
+    return 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]
 
 
 def sobel_edges(rgb: Tensor) -> Tensor:

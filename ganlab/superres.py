@@ -39,8 +39,10 @@ from torch import Tensor, nn
 
 from . import data, losses
 from .data import ArrayDataset
+from .options import opt
+from .paired import luminance  # re-exported: ganlab's one BT.601 luma
+from .registry import Preset, register
 from .train import Game, Phase, Step, Team
-from .variants import Preset, register
 
 __all__ = ["downsample", "upsample_bicubic", "sr_patches", "SRResNet", "SRDiscriminator",
            "conv_features", "feature_loss", "SRConfig", "luminance"]
@@ -59,15 +61,6 @@ def downsample(hr: Tensor, factor: int = FACTOR) -> Tensor:
 def upsample_bicubic(lr: Tensor, factor: int = FACTOR) -> Tensor:
     """The classical baseline: bicubic interpolation, (B, C, h, w) -> (B, C, f h, f w)."""
     return F.interpolate(lr, scale_factor=factor, mode="bicubic", align_corners=False)
-
-
-def luminance(x: Tensor) -> Tensor:
-    """Grey images pass through; RGB -> ITU-R BT.601 luma (B, 1, H, W)."""
-    if x.shape[1] == 1:
-        return x
-    if x.shape[1] != 3:
-        raise ValueError(f"expected 1 or 3 channels, got {tuple(x.shape)}")
-    return 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]
 
 
 def sr_patches(size: int = 32, split: str = "train", grey: bool = True, photo_size: int = 128,
@@ -178,13 +171,13 @@ def feature_loss(sr: Tensor, hr: Tensor, net: nn.Module, layer: int = 1) -> Tens
 class SRConfig:
     """Super-resolution options; the data x are HR crops, the LR input is downsample(x)."""
 
-    loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES; SRGAN: -log D(G(I^LR))
-    width: int = 32  # G's and D's channels (SRGAN: 64)
-    blocks: int = 4  # G's residual blocks (SRGAN: 16)
-    pixel: float = 1.0  # weight of the L1 pixel loss
-    feature: float = 1.0  # weight of the FacesNet feature loss (0: off)
-    adversarial: float = 1e-2  # weight of G's adversarial loss (0: no D, the pixel baseline)
-    lr: float = 1e-4  # both teams, Adam (0.9, 0.999) as in the paper
+    loss: str = opt("nonsaturating", "a key of ganlab.losses.LOSSES; SRGAN: -log D(G(I^LR))")
+    width: int = opt(32, "G's and D's channels (SRGAN: 64)")
+    blocks: int = opt(4, "G's residual blocks (SRGAN: 16)")
+    pixel: float = opt(1.0, "weight of the L1 pixel loss")
+    feature: float = opt(1.0, "weight of the FacesNet feature loss (0: off)")
+    adversarial: float = opt(1e-2, "weight of G's adversarial loss (0: no D, the pixel baseline)")
+    lr: float = opt(1e-4, "both teams, Adam (0.9, 0.999) as in the paper")
 
 
 def _frozen_faces_net() -> nn.Module:

@@ -49,8 +49,9 @@ from torch import Tensor, nn
 
 from . import losses, regularizers
 from .data import Table
+from .options import opt
+from .registry import GANConfig, Preset, gd_teams, register
 from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["mode_posteriors", "mode_normalize", "mode_denormalize", "ModeNormalizer",
            "TableTransformer", "ConditionalSampler", "TableGenerator", "PacCritic",
@@ -356,11 +357,11 @@ class PacCritic(nn.Module):
 class CTGANConfig(GANConfig):
     """CTGAN: pass `**TableTransformer.options()` (layout and frequencies) to variants.build."""
 
-    layout: tuple[tuple[int, str], ...] = ()  # spans of an encoded row (TableTransformer.layout)
-    frequencies: tuple[tuple[float, ...], ...] = ()  # per discrete column, its categories' shares
-    pac: int = 4  # rows per critic input (PacGAN)
-    tau: float = 0.2  # Gumbel-softmax temperature
-    cond_weight: float = 1.0  # weight of G's cross-entropy on the conditioned column
+    layout: tuple[tuple[int, str], ...] = opt((), "spans of an encoded row (TableTransformer.layout)")
+    frequencies: tuple[tuple[float, ...], ...] = opt((), "per discrete column, its categories' shares")
+    pac: int = opt(4, "rows per critic input (PacGAN)")
+    tau: float = opt(0.2, "Gumbel-softmax temperature")
+    cond_weight: float = opt(1.0, "weight of G's cross-entropy on the conditioned column")
 
 
 def _category_spans(layout) -> list[tuple[int, int]]:

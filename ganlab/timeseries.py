@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses
+from .metrics.two_sample import fit_real_fake_classifier, real_fake_accuracy
+from .options import opt
+from .registry import GANConfig, Preset, gd_teams, register
 from .train import Game, Phase, Step
-from .variants import GANConfig, Preset, gd_teams, register
 
 __all__ = ["RecurrentGenerator", "RecurrentDiscriminator", "RGANConfig", "autocorrelation",
            "acf_distance", "discriminative_score"]
@@ -83,8 +84,8 @@ class RecurrentDiscriminator(nn.Module):
 class RGANConfig(GANConfig):
     """RGAN: GANConfig's `width` is both GRUs' hidden size."""
 
-    nz_step: int = 4  # noise dimensions per time step
-    tanh: bool = False  # squash G's output into [-1, 1] (for bounded series such as sines)
+    nz_step: int = opt(4, "noise dimensions per time step")
+    tanh: bool = opt(False, "squash G's output into [-1, 1] (for bounded series such as sines)")
 
 
 def rgan_phases(cfg: RGANConfig) -> list[Phase]:
@@ -179,20 +180,14 @@ def discriminative_score(real: Tensor, fake: Tensor, hidden: int = 16, steps: in
     g = torch.Generator().manual_seed(seed)
     real = real[torch.randperm(len(real), generator=g)[:n]].float()
     fake = fake[torch.randperm(len(fake), generator=g)[:n]].float()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        clf = _SeriesClassifier(real.shape[2], hidden)
-    opt = torch.optim.Adam(clf.parameters(), lr=lr)
     half = min(batch // 2, n - n_test)
-    for _ in range(steps):
+    y = torch.cat([torch.ones(half), torch.zeros(half)])
+
+    def draw() -> tuple[Tensor, Tensor]:  # balanced: half real, half fake
         i = torch.randint(n - n_test, (half,), generator=g)
         j = torch.randint(n - n_test, (half,), generator=g)
-        x = torch.cat([real[n_test:][i], fake[n_test:][j]])  # (2 half, T, C)
-        y = torch.cat([torch.ones(half), torch.zeros(half)])
-        loss = F.binary_cross_entropy_with_logits(clf(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        correct = (clf(real[:n_test]) > 0).sum() + (clf(fake[:n_test]) <= 0).sum()
-    return abs(float(correct) / (2 * n_test) - 0.5)
+        return torch.cat([real[n_test:][i], fake[n_test:][j]]), y  # (2 half, T, C)
+
+    clf = fit_real_fake_classifier(lambda: _SeriesClassifier(real.shape[2], hidden), draw, steps,
+                                   lr, seed)
+    return abs(real_fake_accuracy(clf, real[:n_test], fake[:n_test]) - 0.5)

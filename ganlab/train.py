@@ -38,7 +38,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .options import opt
+
 __all__ = ["Team", "Phase", "Game", "TrainConfig", "Trainer", "Step", "resolve_device",
-           "NonFiniteLossError", "cosine_decay", "CheckpointError", "CheckpointMismatchError",
+           "NonFiniteLossError", "cosine_decay", "linear_decay", "CheckpointError", "CheckpointMismatchError",
            "TrainingInterrupted",
            "load_checkpoint", "check_finite_weights"]
 
@@ -132,6 +134,9 @@ class Game:
     generate: Callable[[dict[str, nn.Module], Tensor, Tensor | None], Tensor] | None = None
     config: dict[str, Any] = field(default_factory=dict)  # variant options, kept in checkpoints
     state: dict[str, Tensor] = field(default_factory=dict)  # extra state saved in checkpoints
+    samples: bool = True  # G draws samples from noise (False: the game maps inputs to outputs)
+    show: Callable[[dict[str, nn.Module], Tensor], Tensor] | None = None  # a real batch ->
+    # a picture of what the game does to it, (rows, cols, C, H, W) (translation, SR, ...)
 
     def __post_init__(self) -> None:
         for tname, team in self.teams.items():
@@ -153,22 +158,22 @@ class Game:
 class TrainConfig:
     """How to run a game (the variant's own options live in Game.config)."""
 
-    steps: int = 2000  # training steps; one step runs every due phase once
-    batch: int = 64  # batch size per process
-    seed: int = 0  # seeds latents, data order and torch's global RNG (nets: variants.build's seed)
-    device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", ...
-    amp: bool = False  # bf16 autocast (CUDA and CPU; ignored on other devices)
-    ema_decay: float = 0.999  # EMA of the Game.ema nets; 0 disables it
-    out: str | None = None  # run folder for checkpoints, logs and plots; None: nothing written
-    ckpt_every: int = 500  # checkpoint every N steps (and at the end, and on Ctrl-C)
-    log_every: int = 50  # history row every N steps
-    sample_every: int = 0  # sample grid every N steps; 0: only at the end
-    progress: bool = True  # tqdm progress bar
-    check_finite_every: int = 1  # check losses for NaN/inf every N steps
-    channels_last: bool = False  # nets and image batches in torch.channels_last memory format
-    fused_optimizer: bool = False  # fused Adam kernels where the device has them, else foreach
-    compile: bool = False  # torch.compile every net (phases that double-backward run eagerly)
-    cuda_graphs: bool = False  # CUDA graphs (torch.compile mode reduce-overhead); CUDA only
+    steps: int = opt(2000, "training steps; one step runs every due phase once")
+    batch: int = opt(64, "batch size per process")
+    seed: int = opt(0, "seeds latents, data order and torch's global RNG (nets: variants.build's seed)")
+    device: str = opt("auto", "'auto' (cuda, mps, cpu), 'cpu', 'cuda', 'cuda:1', ...")
+    amp: bool = opt(False, "bf16 autocast (CUDA and CPU; ignored on other devices)")
+    ema_decay: float = opt(0.999, "EMA of the Game.ema nets; 0 disables it")
+    out: str | None = opt(None, "run folder for checkpoints, logs and plots; None: nothing written")
+    ckpt_every: int = opt(500, "checkpoint every N steps (and at the end, and on Ctrl-C)")
+    log_every: int = opt(50, "history row every N steps")
+    sample_every: int = opt(0, "sample grid every N steps; 0: only at the end")
+    progress: bool = opt(True, "tqdm progress bar")
+    check_finite_every: int = opt(1, "check losses for NaN/inf every N steps")
+    channels_last: bool = opt(False, "nets and image batches in torch.channels_last memory format")
+    fused_optimizer: bool = opt(False, "fused Adam kernels where the device has them, else foreach")
+    compile: bool = opt(False, "torch.compile every net (phases that double-backward run eagerly)")
+    cuda_graphs: bool = opt(False, "CUDA graphs (torch.compile mode reduce-overhead); CUDA only")
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch", "ckpt_every", "log_every", "check_finite_every"):
@@ -189,6 +194,16 @@ def cosine_decay(total: int) -> Callable[[int], float]:
     if total < 1:
         raise ValueError(f"cosine_decay needs total >= 1 steps, got {total}")
     return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+
+
+@dataclass(frozen=True)
+class linear_decay:  # noqa: N801 (used like a function: linear_decay(n)(step))
+    """A `Team.lr_schedule`: the factor 1 - step / steps, 0 from `steps` on (picklable)."""
+
+    steps: int
+
+    def __call__(self, step: int) -> float:
+        return max(0.0, 1.0 - step / self.steps)
 
 
 def _mix(*xs: int) -> int:
@@ -411,27 +426,50 @@ class Trainer:
         self._frozen_for = None
 
     def _losses(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
-        """The phase's loss dict (and its ctx); under compile, the first run of a phase that
-        differentiates a gradient is rewound and the phase runs eagerly from then on."""
+        """The phase's loss dict (and its ctx)."""
+        if self._compiled and id(phase) not in self._probed:
+            return self._probe_compiled(phase)
         ctx = Step(self, self._phase_nets(phase.team), phase)
+        with self._speed_context(phase):  # autocast; eager or CUDA-graph step under compile
+            out = phase.loss(ctx)
+        if "loss" not in out:
+            raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
+        return ctx, out
+
+    # -- speed levers, outside the step's maths ----------------------------------------------
+
+    @contextmanager
+    def _speed_context(self, phase: Phase):
+        """bf16 autocast (cfg.amp); under compile, eager for a phase that differentiates a
+        gradient; under CUDA graphs, a fresh graph step."""
         amp = self.cfg.amp and self.device.type in ("cuda", "cpu")
-        probe = self._compiled and id(phase) not in self._probed
-        saved = self._snapshot() if probe else None
         if self.cfg.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()  # this phase's graphs start afresh
         with _eager_if(id(phase) in self._eager), \
                 torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-            out = phase.loss(ctx)
-        if "loss" not in out:
-            raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
-        if probe:
-            self._probed.add(id(phase))
-            if _differentiates_a_gradient(out["loss"]):
-                del out
-                self._restore(saved)
-                self._eager.add(id(phase))
-                return self._losses(phase)
+            yield
+
+    def _probe_compiled(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
+        """A phase's first run under compile: if its loss differentiates a gradient (which
+        compiled graphs cannot), rewind what the run changed and run it eagerly from now on."""
+        saved = self._snapshot()
+        self._probed.add(id(phase))
+        ctx, out = self._losses(phase)
+        if _differentiates_a_gradient(out["loss"]):
+            del ctx, out
+            self._restore(saved)
+            self._eager.add(id(phase))
+            return self._losses(phase)
         return ctx, out
+
+    def _backward(self, phase: Phase, loss: Tensor) -> None:
+        try:
+            loss.backward()
+        except RuntimeError as e:  # a phase that double-backwards only after its first run
+            if "double backward" not in str(e):
+                raise
+            raise RuntimeError(f"phase {phase.name!r} differentiates a compiled net's gradient, "
+                               f"which torch.compile cannot do: train without --compile") from e
 
     def _snapshot(self) -> tuple[Any, ...]:
         """What a phase's forward pass may change: RNG, data position, buffers, game state."""
@@ -450,19 +488,15 @@ class Trainer:
         self._latent_gen.set_state(latent)
         for b, v in zip([b for m in self.game.nets.values() for b in m.buffers()], bufs):
             b.copy_(v)
+        for k in set(self.game.state) - set(state):  # keys a rewound phase added
+            del self.game.state[k]
         self.game.state.update(state)
 
     def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
         ctx, out = self._losses(phase)
         opt, team = self.optimizers[phase.team], self.game.teams[phase.team]
         opt.zero_grad(set_to_none=True)
-        try:
-            out["loss"].backward()
-        except RuntimeError as e:  # a phase that double-backwards only after its first run
-            if "double backward" not in str(e):
-                raise
-            raise RuntimeError(f"phase {phase.name!r} differentiates a compiled net's gradient, "
-                               f"which torch.compile cannot do: train without --compile") from e
+        self._backward(phase, out["loss"])
         if team.lr_schedule is not None:
             for group in opt.param_groups:
                 group["lr"] = team.lr * team.lr_schedule(self.step)
@@ -617,12 +651,29 @@ class Trainer:
         return sample_game(self.game, nets, n, self.device, seed, labels,
                            z=self._fixed_z[:n] if seed is None and n <= 64 else None)
 
-    def save_samples(self, path: Path) -> Path:
+    def save_samples(self, path: Path) -> Path | None:
+        """Write what the game can show: samples of G, or (for a game that maps inputs, with
+        `Game.show`) its outputs on the first real items; None when it can show neither."""
         from . import viz
 
-        x = self.sample(64)
         real = self._batches.data
-        viz.save_samples(x, path, real=real if hasattr(real, "sample") else None)
+        if self.game.samples:
+            viz.save_samples(self.sample(64), path, real=real if hasattr(real, "sample") else None)
+            return path
+        if self.game.show is None:
+            return None
+        nets = {**self.game.nets, **self.ema}
+        batch = _first_items(real, 8).to(self.device)
+        was = {k: m.training for k, m in nets.items()}
+        for m in nets.values():
+            m.eval()
+        try:
+            with torch.no_grad():
+                pic = self.game.show(nets, batch).float().cpu()  # (rows, cols, C, H, W)
+        finally:
+            for k, m in nets.items():
+                m.train(was[k])
+        viz.save_samples(pic.flatten(0, 1), path, nrow=pic.shape[1])
         return path
 
     def save_loss_plot(self, path: Path) -> Path:
@@ -784,11 +835,24 @@ def _dist_info() -> tuple[int, int]:
     return 0, 1
 
 
+def _first_items(data: Any, n: int) -> Tensor:
+    """The first n items of a dataset (or n draws of a sampler, seed 0): (n, ...)."""
+    if hasattr(data, "sample"):
+        return data.sample(n, generator=torch.Generator().manual_seed(0))
+    if hasattr(data, "x"):
+        return data.x[:n]
+    items = [data[i] for i in range(min(n, len(data)))]
+    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+
+
 @torch.no_grad()
 def sample_game(game: Game, nets: dict[str, nn.Module], n: int, device: torch.device,
                 seed: int | None = None, labels: Tensor | None = None,
                 z: Tensor | None = None) -> Tensor:
     """n samples of a game's generator in eval mode, returned on CPU."""
+    if not game.samples:
+        raise ValueError(f"variant {game.name!r} does not draw samples from noise: it maps "
+                         f"inputs to outputs (its run folder's samples.png shows some)")
     if z is None:
         g = torch.Generator().manual_seed(0 if seed is None else seed)
         z = torch.randn(n, game.nz, generator=g)

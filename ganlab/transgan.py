@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, regularizers
+from .options import opt
+from .registry import Preset, register
 from .train import Game, Phase, Step, Team
-from .variants import Preset, register
 
 __all__ = ["Attention", "Block", "TransGenerator", "TransDiscriminator", "patchify", "TransGANConfig",
            "CONV_TYPES"]
@@ -151,17 +152,17 @@ class TransDiscriminator(nn.Module):
 class TransGANConfig:
     """TransGAN options (images (C, H, H), H = 4 * a power of two)."""
 
-    loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES
-    nz: int = 64  # latent size
-    dim: int = 64  # token width of G and D
-    heads: int = 4  # attention heads
-    g_depth: int = 1  # G's blocks per stage
-    d_depth: int = 2  # D's blocks
-    patch: int = 4  # D's patch size
-    unpatch: int = 2  # G's last tokens each emit an unpatch x unpatch pixel patch
-    r1: float = 0.0  # R1 gamma on D (0: off)
-    lr_g: float = 2e-4  # Adam (0, 0.99), TTUR
-    lr_d: float = 4e-4
+    loss: str = opt("nonsaturating", "a key of ganlab.losses.LOSSES")
+    nz: int = opt(64, "latent size")
+    dim: int = opt(64, "token width of G and D")
+    heads: int = opt(4, "attention heads")
+    g_depth: int = opt(1, "G's blocks per stage")
+    d_depth: int = opt(2, "D's blocks")
+    patch: int = opt(4, "D's patch size")
+    unpatch: int = opt(2, "G's last tokens each emit an unpatch x unpatch pixel patch")
+    r1: float = opt(0.0, "R1 gamma on D (0: off)")
+    lr_g: float = opt(2e-4, "Adam (0, 0.99), TTUR")
+    lr_d: float = opt(4e-4, "D's learning rate (TTUR: 4 x G's)")
 
 
 def _build_transgan(name: str, cfg: TransGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:

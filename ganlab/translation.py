@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -40,104 +39,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses
+from .nets import MultiScalePatchGAN, PatchGAN, receptive_field  # noqa: F401 (in nets: vqgan uses them)
+from .nets import norm2d as _norm
+from .options import opt
 from .paired import split_pair
+from .registry import Preset, register
 from .train import Game, Phase, Step, Team
-from .variants import Preset, register
 
 __all__ = ["receptive_field", "PatchGAN", "MultiScalePatchGAN", "UNet", "ResnetGenerator",
            "ImagePool", "spade_norm", "SPADE", "SPADEGenerator", "cycle_loss",
-           "linear_decay", "Pix2PixConfig", "CycleGANConfig", "SPADEConfig"]
-
-
-# --- the PatchGAN and its receptive field --------------------------------------------------
-
-
-def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
-    """Side of the input square one output unit sees, for a stack of (kernel, stride) convs.
-
-    r_0 = 1, j_0 = 1; layer l adds (k_l - 1) j_{l-1} and multiplies the jump j by s_l:
-    r = 1 + sum_l (k_l - 1) prod_{m<l} s_m. 70 for pix2pix's 3-layer PatchGAN.
-    """
-    r, jump = 1, 1
-    for k, s in layers:
-        if k < 1 or s < 1:
-            raise ValueError(f"kernel and stride must be >= 1, got ({k}, {s})")
-        r += (k - 1) * jump
-        jump *= s
-    return r
-
-
-def _norm(kind: str, c: int) -> nn.Module:
-    if kind == "instance":
-        return nn.InstanceNorm2d(c, affine=False)  # per image and channel, as in CycleGAN
-    if kind == "batch":
-        return nn.BatchNorm2d(c)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"norm must be 'instance', 'batch' or 'none', got {kind!r}")
-
-
-class PatchGAN(nn.Module):
-    """pix2pix's PatchGAN: n_layers stride-2 4x4 convs, one stride-1 conv, a 1-channel conv.
-
-    (B, C, H, W) -> realness logits per patch (B, 1, H', W'); each logit sees a
-    `receptive_field` x `receptive_field` patch (70 for n_layers=3).
-    """
-
-    def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3,
-                 norm: str = "instance") -> None:
-        super().__init__()
-        chans = [in_channels] + [ndf * min(2 ** i, 8) for i in range(n_layers + 1)]
-        blocks: list[nn.Module] = []
-        for i in range(n_layers + 1):
-            stride = 2 if i < n_layers else 1
-            blocks.append(nn.Sequential(
-                nn.Conv2d(chans[i], chans[i + 1], 4, stride, 1),
-                _norm(norm, chans[i + 1]) if i > 0 else nn.Identity(),  # none on the first
-                nn.LeakyReLU(0.2)))
-        blocks.append(nn.Conv2d(chans[-1], 1, 4, 1, 1))
-        self.blocks = nn.ModuleList(blocks)
-
-    def layer_specs(self) -> list[tuple[int, int]]:
-        """(kernel, stride) of every conv, input to output."""
-        convs = [m for m in self.modules() if isinstance(m, nn.Conv2d)]
-        return [(m.kernel_size[0], m.stride[0]) for m in convs]
-
-    @property
-    def receptive_field(self) -> int:
-        return receptive_field(self.layer_specs())
-
-    def features(self, x: Tensor) -> list[Tensor]:
-        """Every block's output, the last being the logits (B, 1, H', W')."""
-        out = []
-        for b in self.blocks:
-            x = b(x)
-            out.append(x)
-        return out
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.features(x)[-1]
-
-
-class MultiScalePatchGAN(nn.Module):
-    """PatchGANs on the image and on 2x, 4x ... average-pooled copies (pix2pixHD, SPADE)."""
-
-    def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, scales: int = 2,
-                 norm: str = "instance") -> None:
-        super().__init__()
-        self.nets = nn.ModuleList(PatchGAN(in_channels, ndf, n_layers, norm) for _ in range(scales))
-
-    def features(self, x: Tensor) -> list[list[Tensor]]:
-        out = []
-        for i, d in enumerate(self.nets):
-            out.append(d.features(x))
-            if i + 1 < len(self.nets):
-                x = F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)  # (B, C, H/2, W/2)
-        return out
-
-    def forward(self, x: Tensor) -> list[Tensor]:
-        """One logit map per scale."""
-        return [f[-1] for f in self.features(x)]
+           "cyclegan_decay", "Pix2PixConfig", "CycleGANConfig", "SPADEConfig"]
 
 
 # --- generators ------------------------------------------------------------------------------
@@ -233,17 +144,44 @@ class ImagePool:
     images, each fake is stored and returned; after that each fake, with probability 1/2,
     is returned as it is, or else swapped for a random stored one (which it replaces).
     Draws come from `generator`, so the pool is reproducible. size = 0 returns fakes as is.
+    With `state` (a game's `Game.state`), the stored images live in state[key] and the
+    generator's state in state[rng_key], so a checkpoint holds them and resume is exact.
     """
 
-    def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
+    def __init__(self, size: int = 50, generator: torch.Generator | None = None,
+                 state: dict[str, Tensor] | None = None, key: str = "pool",
+                 rng_key: str = "pool_rng") -> None:
         if size < 0:
             raise ValueError(f"pool size must be >= 0, got {size}")
         self.size, self.generator = size, generator or torch.Generator().manual_seed(0)
         self.images: list[Tensor] = []
+        self.state, self.key, self.rng_key = state, key, rng_key
+
+    def _load(self) -> None:
+        if self.state is None:
+            return
+        held = self.state.get(self.key)
+        self.images = list(held.unbind(0)) if held is not None else []
+        if self.rng_key in self.state:
+            self.generator.set_state(self.state[self.rng_key].cpu())
+
+    def _save(self) -> None:
+        if self.state is None:
+            return
+        if self.images:
+            self.state[self.key] = torch.stack(self.images)  # (n <= size, C, H, W)
+        self.state[self.rng_key] = self.generator.get_state()
 
     def query(self, fakes: Tensor) -> Tensor:
         if self.size == 0:
             return fakes
+        self._load()
+        try:
+            return self._query(fakes)
+        finally:
+            self._save()
+
+    def _query(self, fakes: Tensor) -> Tensor:
         out = []
         for img in fakes.detach():
             if len(self.images) < self.size:
@@ -338,12 +276,14 @@ def cycle_loss(x: Tensor, x_back: Tensor) -> Tensor:
     return (x_back - x).abs().mean()
 
 
-def linear_decay(step: int, total: int) -> float:
+def cyclegan_decay(step: int, total: int) -> float:
     """CycleGAN's lr factor: 1 for the first half of `total` steps, then linearly to 0."""
     if total <= 0:
         return 1.0
     half = total // 2
     return 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(total - half, 1))
+
+
 
 
 def _patch_losses(name: str):
@@ -366,14 +306,14 @@ def _no_sampling(nets, z, labels):
 class Pix2PixConfig:
     """pix2pix options; the data x is (source channels, target channels) along C."""
 
-    loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES, applied per patch
-    source_channels: int = 1  # channels of the input image; the rest of x is the target
-    width: int = 64  # ngf = ndf
-    depth: int = 5  # U-Net levels (H must be divisible by 2^depth)
-    d_layers: int = 3  # PatchGAN stride-2 layers (3: 70x70 receptive field)
-    l1: float = 100.0  # lambda of the L1 term
-    adversarial: float = 1.0  # weight of the cGAN term; 0: the L1-only baseline
-    lr: float = 2e-4  # both teams, Adam (0.5, 0.999)
+    loss: str = opt("nonsaturating", "a key of ganlab.losses.LOSSES, applied per patch")
+    source_channels: int = opt(1, "channels of the input image; the rest of x is the target")
+    width: int = opt(64, "ngf = ndf")
+    depth: int = opt(5, "U-Net levels (H must be divisible by 2^depth)")
+    d_layers: int = opt(3, "PatchGAN stride-2 layers (3: 70x70 receptive field)")
+    l1: float = opt(100.0, "lambda of the L1 term")
+    adversarial: float = opt(1.0, "weight of the cGAN term; 0: the L1-only baseline")
+    lr: float = opt(2e-4, "both teams, Adam (0.5, 0.999)")
 
 
 def _build_pix2pix(name: str, cfg: Pix2PixConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -413,18 +353,18 @@ def _build_pix2pix(name: str, cfg: Pix2PixConfig, shape: tuple[int, ...], n_clas
 class CycleGANConfig:
     """CycleGAN options; the data x is (domain A channels, domain B channels) along C."""
 
-    loss: str = "least_squares_01"  # LSGAN with targets 1 (real) / 0 (fake)
-    channels_a: int = 3  # channels of domain A; the rest of x is domain B
-    width: int = 64  # ngf = ndf
-    n_blocks: int = 9  # residual blocks in each generator
-    n_down: int = 2  # stride-2 levels in each generator
-    d_layers: int = 3  # PatchGAN stride-2 layers
-    cycle: float = 10.0  # lambda of the cycle loss; 0 removes it (the identity loss stays)
-    identity_weight: float = 5.0  # weight of the identity loss, its own (the paper's 0.5 x
-    # cycle = 5); 0 removes it (the cycle loss stays)
-    pool: int = 50  # image pool size (0: D sees only the latest fakes)
-    lr: float = 2e-4  # both teams, Adam (0.5, 0.999)
-    decay_steps: int = 0  # total training steps for the linear lr decay; 0: constant lr
+    loss: str = opt("least_squares_01", "LSGAN with targets 1 (real) / 0 (fake)")
+    channels_a: int = opt(3, "channels of domain A; the rest of x is domain B")
+    width: int = opt(64, "ngf = ndf")
+    n_blocks: int = opt(9, "residual blocks in each generator")
+    n_down: int = opt(2, "stride-2 levels in each generator")
+    d_layers: int = opt(3, "PatchGAN stride-2 layers")
+    cycle: float = opt(10.0, "lambda of the cycle loss; 0 removes it (the identity loss stays)")
+    identity_weight: float = opt(5.0, "weight of the identity loss, its own (the paper's 0.5 x cycle = 5); "
+                                      "0 removes it (the cycle loss stays)")
+    pool: int = opt(50, "image pool size (0: D sees only the latest fakes)")
+    lr: float = opt(2e-4, "both teams, Adam (0.5, 0.999)")
+    decay_steps: int = opt(0, "total training steps for the linear lr decay; 0: constant lr")
 
 
 def cyclegan_generator_loss(nets: dict[str, nn.Module], a: Tensor, b: Tensor,
@@ -459,8 +399,11 @@ def _build_cyclegan(name: str, cfg: CycleGANConfig, shape: tuple[int, ...], n_cl
              "D_A": PatchGAN(c_a, cfg.width, cfg.d_layers),
              "D_B": PatchGAN(c_b, cfg.width, cfg.d_layers)}
     g = torch.Generator().manual_seed(0)
-    pools = {"D_A": ImagePool(cfg.pool, g), "D_B": ImagePool(cfg.pool, g)}
-    latest: dict[str, Tensor] = {}  # the G phase's fakes, for the D phase
+    # the pools' images, their shared generator and the G phase's latest fakes live in
+    # game.state, so a checkpoint holds them (resume is bit for bit)
+    state: dict[str, Tensor] = {"pool_rng": g.get_state()}
+    pools = {n: ImagePool(cfg.pool, g, state, key=f"pool_{n}") for n in ("D_A", "D_B")}
+    latest = _StateView(state, "latest_")  # the G phase's fakes, for the D phase
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         a, b = split_pair(ctx.real, c_a)
@@ -477,11 +420,27 @@ def _build_cyclegan(name: str, cfg: CycleGANConfig, shape: tuple[int, ...], n_cl
         lb = d_fn(ctx.d(b, net="D_B"), ctx.d(pools["D_B"].query(latest["D_B"]), net="D_B"))
         return {"loss": 0.5 * (la + lb), "D_A": la.detach(), "D_B": lb.detach()}  # halved
 
-    decay = functools.partial(linear_decay, total=cfg.decay_steps) if cfg.decay_steps else None
+    decay = functools.partial(cyclegan_decay, total=cfg.decay_steps) if cfg.decay_steps else None
     phases = [Phase("G", "G", g_phase), Phase("D", "D", d_phase)]
     teams = {"G": Team(("G_AB", "G_BA"), cfg.lr, lr_schedule=decay),
              "D": Team(("D_A", "D_B"), cfg.lr, lr_schedule=decay)}
-    return Game(name, nets_, teams, phases, nz=1, ema=(), generate=_no_sampling)
+    return Game(name, nets_, teams, phases, nz=1, ema=(), generate=_no_sampling, state=state)
+
+
+class _StateView:
+    """A dict-like window on the keys of `state` that start with `prefix`."""
+
+    def __init__(self, state: dict[str, Tensor], prefix: str) -> None:
+        self.state, self.prefix = state, prefix
+
+    def __getitem__(self, k: str) -> Tensor:
+        return self.state[self.prefix + k]
+
+    def __setitem__(self, k: str, v: Tensor) -> None:
+        self.state[self.prefix + k] = v
+
+    def __bool__(self) -> bool:
+        return any(k.startswith(self.prefix) for k in self.state)
 
 
 # --- SPADE -----------------------------------------------------------------------------------
@@ -491,16 +450,16 @@ def _build_cyclegan(name: str, cfg: CycleGANConfig, shape: tuple[int, ...], n_cl
 class SPADEConfig:
     """SPADE options; the data x is (one-hot label map channels, image channels) along C."""
 
-    loss: str = "hinge"  # GauGAN's adversarial loss
-    label_channels: int = 4  # channels of the one-hot label map; the rest of x is the image
-    nz: int = 32  # latent size
-    width: int = 32  # G's ngf and D's ndf
-    hidden: int = 32  # channels of SPADE's shared conv
-    d_layers: int = 2  # stride-2 layers of each PatchGAN
-    scales: int = 2  # PatchGANs in the multi-scale D
-    feature_matching: float = 10.0  # lambda of D's feature-matching L1 loss
-    lr_g: float = 1e-4  # TTUR, Adam (0, 0.999) as in the paper
-    lr_d: float = 4e-4
+    loss: str = opt("hinge", "GauGAN's adversarial loss")
+    label_channels: int = opt(4, "channels of the one-hot label map; the rest of x is the image")
+    nz: int = opt(32, "latent size")
+    width: int = opt(32, "G's ngf and D's ndf")
+    hidden: int = opt(32, "channels of SPADE's shared conv")
+    d_layers: int = opt(2, "stride-2 layers of each PatchGAN")
+    scales: int = opt(2, "PatchGANs in the multi-scale D")
+    feature_matching: float = opt(10.0, "lambda of D's feature-matching L1 loss")
+    lr_g: float = opt(1e-4, "TTUR, Adam (0, 0.999) as in the paper")
+    lr_d: float = opt(4e-4, "D's learning rate (TTUR: 4 x G's)")
 
 
 def _build_spade(name: str, cfg: SPADEConfig, shape: tuple[int, ...], n_classes: int) -> Game:

@@ -21,131 +21,46 @@ regularisers and phases. Presets are data (`PRESETS`), the CLI lists them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import losses, nets, regularizers
-from .train import Game, Phase, Step, Team
+from . import losses, nets
+from .paired import split_pair
+from .registry import (  # noqa: F401
+    BUILDERS,
+    PRESETS,
+    GANConfig,
+    Preset,
+    UnhonouredOptionError,
+    adversarial_phases,
+    build,
+    describe,
+    gd_teams,
+    honoured,
+    opt,
+    register,
+    variant_names,
+)
+from .train import Game, Phase, Step
 
 __all__ = ["GANConfig", "InfoGANConfig", "PRESETS", "build", "variant_names", "describe"]
-
-
-@dataclass
-class GANConfig:
-    """Options shared by the single-generator, single-discriminator variants."""
-
-    loss: str = "nonsaturating"  # a key of ganlab.losses.LOSSES
-    nz: int | None = None  # latent size; None: 2 for points, 64 for images
-    width: int = 64  # MLP hidden units, or DCGAN ngf = ndf
-    depth: int = 3  # MLP hidden layers (points only)
-    lr_g: float = 2e-4  # G's learning rate
-    lr_d: float = 2e-4  # D's learning rate (TTUR: larger than lr_g)
-    betas: tuple[float, float] = (0.5, 0.999)  # Adam betas of both teams
-    optimizer: str = "adam"  # "adam", "rmsprop" or "sgd"
-    n_critic: int = 1  # D steps per G step
-    gp: float = 0.0  # WGAN-GP weight lambda (0: off)
-    r1: float = 0.0  # R1 gamma (0: off)
-    r1_every: int = 1  # lazy R1 interval (StyleGAN2 uses 16)
-    clip: float = 0.0  # WGAN weight clipping c (0: off)
-    sn: bool = False  # spectral norm in D
-    d_norm: str = "batch"  # DCGAN D normalisation: "batch" or "none"
-    conditional: bool = False  # condition G and D on labels (projection D)
-    conv_bias: bool = True  # DCGAN: biases on G's last conv, D's first conv and head (False: as torch's)
 
 
 @dataclass
 class InfoGANConfig(GANConfig):
     """InfoGAN: a categorical and continuous codes recovered by a Q head on D's body."""
 
-    n_cat: int = 10  # categories of the categorical code
-    n_cont: int = 2  # continuous codes, uniform on (-1, 1)
-    info_weight: float = 1.0  # lambda of the mutual-information term
-    cont_weight: float = 0.1  # weight of the continuous codes' Gaussian log-likelihood
+    n_cat: int = opt(10, "categories of the categorical code")
+    n_cont: int = opt(2, "continuous codes, uniform on (-1, 1)")
+    info_weight: float = opt(1.0, "lambda of the mutual-information term")
+    cont_weight: float = opt(0.1, "weight of the continuous codes' Gaussian log-likelihood")
 
 
-@dataclass
-class Preset:
-    description: str  # one line for `ganlab list`
-    config: GANConfig  # a dataclass instance; its fields become CLI flags
-    builder: str = "gan"  # key in BUILDERS
-    aliases: tuple[str, ...] = field(default_factory=tuple)
-
-
-# builder key -> fn(name, cfg, shape, n_classes) -> Game; other modules add theirs with register()
-BUILDERS: dict[str, Callable[..., Game]] = {}
-
-
-def register(name: str, preset: Preset, builder: Callable[..., Game] | None = None) -> None:
-    """Add a variant (and its build function, under preset.builder) to the registry."""
-    if builder is not None:
-        BUILDERS[preset.builder] = builder
-    PRESETS[name] = preset
-
-
-PRESETS: dict[str, Preset] = {
-    "gan": Preset("the original GAN, non-saturating G loss (MLP on points, DCGAN on images)",
-                  GANConfig()),
-    "wgan": Preset("Wasserstein GAN with weight clipping (RMSprop 5e-5, c=0.01, 5 critic steps)",
-                   GANConfig(loss="wasserstein", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5,
-                             clip=0.01, n_critic=5, d_norm="none")),
-    "wgan-gp": Preset("WGAN with gradient penalty (lambda 10, Adam 1e-4 (0, 0.9), 5 critic steps)",
-                      GANConfig(loss="wasserstein", lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9),
-                                gp=10.0, n_critic=5, d_norm="none")),
-    "lsgan": Preset("least-squares GAN (a=-1, b=1, c=0)", GANConfig(loss="least_squares")),
-    "hinge-sn": Preset("hinge loss with a spectrally normalised D, TTUR 1e-4 / 4e-4",
-                       GANConfig(loss="hinge", sn=True, d_norm="none", lr_g=1e-4, lr_d=4e-4,
-                                 betas=(0.0, 0.9))),
-    "cgan": Preset("conditional GAN: label embedding in G, projection D",
-                   GANConfig(conditional=True)),
-    "infogan": Preset("InfoGAN: categorical + continuous codes, Q head on D's body (G+Q team)",
-                      InfoGANConfig(), builder="infogan"),
-}
-
-
-def variant_names() -> list[str]:
-    return sorted(PRESETS)
-
-
-def describe() -> dict[str, str]:
-    return {k: p.description for k, p in sorted(PRESETS.items())}
-
-
-def build(name: str, shape: tuple[int, ...], n_classes: int = 0, seed: int | None = 0,
-          **overrides: Any) -> Game:
-    """Build variant `name` for data items of `shape` ((d,) points or (C, H, W) images).
-
-    The networks' initial weights come from `seed` (drawn in a forked RNG, so the caller's
-    random state is untouched); `seed=None` draws them from torch's global RNG instead.
-    """
-    if name not in PRESETS:
-        raise ValueError(f"unknown variant {name!r}; valid variants: {', '.join(variant_names())}")
-    preset = PRESETS[name]
-    valid = {f.name for f in fields(preset.config)}
-    bad = sorted(set(overrides) - valid)
-    if bad:
-        raise ValueError(f"variant {name!r} has no options {bad}; valid: {sorted(valid)}")
-    cfg = replace(preset.config, **overrides)
-    if cfg.loss not in losses.LOSSES:
-        raise ValueError(f"unknown loss {cfg.loss!r}; valid: {sorted(losses.LOSSES)}")
-    if getattr(cfg, "conditional", False) and n_classes < 2:
-        raise ValueError(f"variant {name!r} is conditional and needs labelled data; "
-                         f"this data has {n_classes} classes")
-    builder = BUILDERS[preset.builder]
-    k = n_classes if getattr(cfg, "conditional", False) else 0
-    if seed is None:
-        game = builder(name, cfg, tuple(shape), k)
-    else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            game = builder(name, cfg, tuple(shape), k)
-    game.config = {"variant": name, "shape": list(shape), "n_classes": n_classes,
-                   **{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()}}
-    return game
 
 
 # --- networks ----------------------------------------------------------------------------
@@ -166,62 +81,6 @@ def _nets_for(cfg: GANConfig, shape: tuple[int, ...], n_classes: int, nz: int,
     nets.init_dcgan(g)
     nets.init_dcgan(d)
     return g, d
-
-
-def gd_teams(cfg: GANConfig, g_nets: tuple[str, ...] = ("G",),
-             lr_schedule: Callable[[int], float] | None = None) -> dict[str, Team]:
-    """The usual two teams: D alone at cfg.lr_d, the generator side (`g_nets`) at cfg.lr_g."""
-    return {
-        "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=lr_schedule),
-        "G": Team(g_nets, lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer, lr_schedule=lr_schedule),
-    }
-
-
-# --- the plain adversarial game -------------------------------------------------------------
-
-
-def adversarial_phases(cfg: GANConfig, conditional: bool) -> list[Phase]:
-    """D and G phases for `cfg.loss` with the configured regularisers."""
-    d_fn, g_fn, g_needs_real = losses.LOSSES[cfg.loss]
-
-    def labels(ctx: Step, fake: bool) -> tuple[Tensor, ...]:
-        if not conditional:
-            return ()
-        return (ctx.fake_labels(),) if fake else (ctx.labels,)
-
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        y = labels(ctx, fake=False)  # fakes for D share the real batch's labels
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z(), *y)  # (B, ...)
-        real_s, fake_s = ctx.d(ctx.real, *y), ctx.d(fake, *y)  # (B,)
-        loss = d_fn(real_s, fake_s)
-        out = {"adv": loss.detach(), "real_score": real_s.mean().detach(),
-               "fake_score": fake_s.mean().detach()}
-        if cfg.gp:
-            gp = regularizers.gradient_penalty(ctx.d, ctx.real, fake, *y, weight=cfg.gp)
-            loss, out["gp"] = loss + gp, gp.detach()
-        out["loss"] = loss
-        return out
-
-    def g_phase(ctx: Step) -> dict[str, Tensor]:
-        yf = labels(ctx, fake=True)
-        fake_s = ctx.d(ctx.nets["G"](ctx.z(), *yf), *yf)  # (B,)
-        if g_needs_real:
-            with torch.no_grad():
-                real_s = ctx.d(ctx.real, *labels(ctx, fake=False))
-            return {"loss": g_fn(real_s, fake_s)}
-        return {"loss": g_fn(fake_s)}
-
-    after = (lambda ctx: regularizers.clip_weights(ctx.nets["D"], cfg.clip)) if cfg.clip else None
-    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic, after=after)]
-    if cfg.r1:
-        def r1_phase(ctx: Step) -> dict[str, Tensor]:
-            pen = regularizers.r1_penalty(ctx.d, ctx.real, *labels(ctx, False), gamma=cfg.r1)
-            return {"loss": pen * ctx.lazy_scale}
-
-        phases.append(Phase("R1", "D", r1_phase, every=cfg.r1_every))
-    phases.append(Phase("G", "G", g_phase))
-    return phases
 
 
 def _build_gan(name: str, cfg: GANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -325,7 +184,28 @@ def _build_infogan(name: str, cfg: InfoGANConfig, shape: tuple[int, ...], n_clas
     return Game(name, {"G": G, "D": d, "Q": q}, gd_teams(cfg, ("G", "Q")), phases, nz=nz_total)
 
 
+
 BUILDERS.update(gan=_build_gan, infogan=_build_infogan)
+for _name, _preset in {
+    "gan": Preset("the original GAN, non-saturating G loss (MLP on points, DCGAN on images)",
+                  GANConfig()),
+    "wgan": Preset("Wasserstein GAN with weight clipping (RMSprop 5e-5, c=0.01, 5 critic steps)",
+                   GANConfig(loss="wasserstein", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5,
+                             clip=0.01, n_critic=5, d_norm="none")),
+    "wgan-gp": Preset("WGAN with gradient penalty (lambda 10, Adam 1e-4 (0, 0.9), 5 critic steps)",
+                      GANConfig(loss="wasserstein", lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9),
+                                gp=10.0, n_critic=5, d_norm="none")),
+    "lsgan": Preset("least-squares GAN (a=-1, b=1, c=0)", GANConfig(loss="least_squares")),
+    "hinge-sn": Preset("hinge loss with a spectrally normalised D, TTUR 1e-4 / 4e-4",
+                       GANConfig(loss="hinge", sn=True, d_norm="none", lr_g=1e-4, lr_d=4e-4,
+                                 betas=(0.0, 0.9))),
+    "cgan": Preset("conditional GAN: label embedding in G, projection D",
+                   GANConfig(conditional=True), data="labelled", default_data="digits"),
+    "infogan": Preset("InfoGAN: categorical + continuous codes, Q head on D's body (G+Q team)",
+                      InfoGANConfig(), builder="infogan", data="images", default_data="digits",
+                      ignores=("conditional", "gp", "r1", "r1_every", "clip")),
+}.items():
+    register(_name, _preset)
 
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
@@ -336,9 +216,148 @@ from . import energy as _energy  # noqa: E402,F401
 from . import flowgan as _flowgan  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
 from . import style as _style  # noqa: E402,F401
-from . import superres as _superres  # noqa: E402,F401
-from . import tabular as _tabular  # noqa: E402,F401
+from . import (
+    superres,  # noqa: E402
+    tabular,  # noqa: E402
+)
 from . import timeseries as _timeseries  # noqa: E402,F401
 from . import transgan as _transgan  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401
 from . import vqgan as _vqgan  # noqa: E402,F401
+
+# --- what each family's preset trains on, shows and honours ----------------------------------
+
+
+def _columns(*imgs: Tensor) -> Tensor:
+    """Images side by side, grey ones shown in colour where others are: (rows, cols, C, H, W)."""
+    c = max(x.shape[1] for x in imgs)
+    return torch.stack([x.expand(-1, c, -1, -1) if x.shape[1] == 1 else x for x in imgs], 1)
+
+
+def _show_pix2pix(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    src, tgt = split_pair(x, cfg.source_channels)
+    return _columns(src, nets["G"](src), tgt)  # input | output | target
+
+
+def _show_cyclegan(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    a, b = split_pair(x, cfg.channels_a)
+    return _columns(a, nets["G_AB"](a), b, nets["G_BA"](b))  # A | G_AB(A) | B | G_BA(B)
+
+
+def _show_spade(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    labels, img = split_pair(x, cfg.label_channels)
+    z = torch.randn(len(x), cfg.nz, generator=torch.Generator().manual_seed(0)).to(x)
+    grey = labels.argmax(1, keepdim=True).float() / max(1, cfg.label_channels - 1) * 2 - 1
+    return _columns(grey, nets["G"](z, labels), img)  # label map | output | picture
+
+
+def _show_sr(cfg: Any, nets: dict[str, nn.Module], hr: Tensor) -> Tensor:
+    lr = superres.downsample(hr)  # (B, C, H/4, W/4)
+    near = torch.nn.functional.interpolate(lr, size=hr.shape[-2:], mode="nearest")
+    return _columns(near, superres.upsample_bicubic(lr), nets["G"](lr), hr)  # LR | bicubic | SR | HR
+
+
+def _show_vq(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    return _columns(x, nets["G"](x)[0])  # image | reconstruction
+
+
+def _prepare_table(table: Any, seed: int) -> tuple[Any, dict[str, Any]]:
+    """A Table -> CTGAN's training-by-sampling data and the layout and frequencies to build with."""
+    tt = tabular.TableTransformer().fit(table)
+    sampler = tabular.ConditionalSampler.from_table(tt, table, np.random.default_rng(seed))
+    return sampler, tt.options()
+
+
+_FAMILY_DATA: dict[str, dict[str, Any]] = {
+    "aae": dict(data="images", default_data="digits",
+          ignores=('depth', 'optimizer', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
+                   'conditional', 'conv_bias')),
+    "acgan": dict(data="labelled", default_data="digits",
+          ignores=('depth', 'gp', 'r1', 'r1_every', 'clip', 'conditional', 'conv_bias')),
+    "began": dict(data="images", default_data="digits",
+          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
+                   'conv_bias')),
+    "bigan": dict(data="images", default_data="digits",
+          ignores=('depth', 'gp', 'r1', 'r1_every', 'clip', 'conditional', 'conv_bias')),
+    "biggan": dict(data="labelled", default_data="digits",
+          ignores=('loss', 'depth', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
+                   'conditional', 'conv_bias')),
+    "cgan-concat": dict(data="labelled", default_data="digits",
+          ignores=('depth', 'conditional', 'conv_bias')),
+    "cgan-projection": dict(data="labelled", default_data="digits",
+          ignores=('depth', 'conditional', 'conv_bias')),
+    "collapse-gan": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "collapse-wgan-gp": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "ctgan": dict(data="table", default_data="wine", prepare=_prepare_table,
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "cyclegan": dict(data="unpaired", default_data="texture_domains", samples=False, show=_show_cyclegan,
+          ignores=()),
+    "ebgan": dict(data="images", default_data="digits",
+          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
+                   'conv_bias')),
+    "ebgan-pt": dict(data="images", default_data="digits",
+          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
+                   'conv_bias')),
+    "flow-mle": dict(data="points", default_data="ring",
+          ignores=('width', 'depth', 'lr_d', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'sn',
+                   'd_norm', 'conditional', 'conv_bias')),
+    "flowgan": dict(data="points", default_data="ring",
+          ignores=('gp', 'r1', 'r1_every', 'clip', 'd_norm', 'conditional', 'conv_bias')),
+    "flowgan-hybrid": dict(data="points", default_data="ring",
+          ignores=('gp', 'r1', 'r1_every', 'clip', 'd_norm', 'conditional', 'conv_bias')),
+    "fm-gan": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "mbdisc-gan": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "mbstd-gan": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "pacgan2": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "pacgan3": dict(data="points", default_data="ring", train={"batch": 63},
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "pacgan4": dict(data="points", default_data="ring",
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "pix2pix": dict(data="paired", default_data="photo_pairs", samples=False, show=_show_pix2pix,
+          ignores=()),
+    "pix2pix-l1": dict(data="paired", default_data="photo_pairs", samples=False, show=_show_pix2pix,
+          ignores=()),
+    "progan": dict(data="images", default_data="digits",
+          fixed=("gp",),  # its D sees real and fake at different stages' sizes
+          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "rgan": dict(data="series", default_data="sines",
+          ignores=('nz', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
+                   'conv_bias')),
+    "sagan": dict(data="images", default_data="digits",
+          ignores=('loss', 'depth', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
+                   'conditional', 'conv_bias')),
+    "spade": dict(data="layouts", default_data="layouts", samples=False, show=_show_spade,
+          ignores=()),
+    "sr-l1": dict(data="sr", default_data="sr_photos", samples=False, show=_show_sr,
+          ignores=()),
+    "srgan": dict(data="sr", default_data="sr_photos", samples=False, show=_show_sr,
+          ignores=()),
+    "stylegan2": dict(data="images", default_data="digits",
+          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "transgan": dict(data="images", default_data="digits",
+          ignores=()),
+    "unrolled-gan": dict(data="points", default_data="ring",
+          fixed=("optimizer",),  # the unrolled D steps are Adam's
+          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+    "vae": dict(data="images", default_data="digits",
+          ignores=('loss', 'depth', 'lr_d', 'betas', 'optimizer', 'n_critic', 'gp', 'r1',
+                   'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias', 'gamma',
+                   'pixel_weight')),
+    "vaegan": dict(data="images", default_data="digits",
+          ignores=('depth', 'optimizer', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'conditional',
+                   'conv_bias')),
+    "vqgan": dict(data="images", default_data="digits", samples=False, show=_show_vq,
+          ignores=()),
+    "vqgan-noadv": dict(data="images", default_data="digits", samples=False, show=_show_vq,
+          ignores=()),
+    "wavegan": dict(data="audio", default_data="sounds",
+          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
+}
+for _name, _kw in _FAMILY_DATA.items():
+    PRESETS[_name] = replace(PRESETS[_name], **_kw)

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["image_grid", "show_images", "plot_points", "plot_density", "plot_losses",
-           "save_samples", "save_loss_plot", "d_heatmap"]
+           "save_samples", "save_loss_plot", "d_heatmap", "plot_grid"]
 
 
 def image_grid(x: Tensor, nrow: int | None = None, pad: int = 1) -> np.ndarray:
@@ -97,6 +97,30 @@ def plot_density(values: np.ndarray, lim: float, ax=None, title: str | None = No
     return fig
 
 
+def plot_grid(values, rows: Sequence[str], cols: Sequence[str], ax=None, title: str | None = None,
+              fmt: str = ".2f", cmap: str = "viridis", vmin: float | None = None,
+              vmax: float | None = None, label: str | None = None):
+    """Heat map of a (len(rows), len(cols)) table (e.g. a metric over a hyperparameter grid),
+    each cell annotated with its value in format `fmt`; returns the figure."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (len(rows), len(cols)):
+        raise ValueError(f"values have shape {v.shape}, expected ({len(rows)}, {len(cols)}) "
+                         f"for {len(rows)} row and {len(cols)} column labels")
+    fig = ax.figure if ax is not None else plt.figure(figsize=(1.2 * len(cols) + 2, 0.8 * len(rows) + 1))
+    ax = ax or fig.add_subplot(1, 1, 1)
+    im = ax.imshow(v, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    lo, hi = im.get_clim()
+    for (i, j), x in np.ndenumerate(v):  # dark text on the bright end of the colour map
+        bright = hi > lo and (x - lo) / (hi - lo) > 0.6
+        ax.text(j, i, format(x, fmt), ha="center", va="center", color="black" if bright else "white")
+    ax.set_xticks(range(len(cols)), list(cols))
+    ax.set_yticks(range(len(rows)), list(rows))
+    fig.colorbar(im, ax=ax, fraction=0.046, label=label)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 def plot_losses(history: Sequence[dict[str, float]], keys: Sequence[str] | None = None, ax=None):
     """Loss curves from a trainer history (rows with a 'step' entry)."""
     fig = ax.figure if ax is not None else plt.figure(figsize=(6, 3))
@@ -111,12 +135,20 @@ def plot_losses(history: Sequence[dict[str, float]], keys: Sequence[str] | None 
     return fig
 
 
-def save_samples(x: Tensor, path: str | Path, real=None) -> Path:
-    """Write samples as a PNG: an image grid, or a scatter over real points."""
+def save_samples(x: Tensor, path: str | Path, real=None, nrow: int | None = None) -> Path:
+    """Write samples as a PNG: an image grid (B, C, H, W), curves of series (B, T, C) or clips
+    (B, 1, L), or a scatter of points (B, d) over real points (the first two coordinates)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if x.dim() == 4:
-        fig = show_images(x)
+        fig = show_images(x, nrow)
+    elif x.dim() == 3:
+        fig, ax = plt.subplots(figsize=(6, 3))
+        curves = x[:8].detach().float().cpu()
+        curves = curves[:, 0] if curves.shape[1] == 1 else curves[..., 0]  # (n, T)
+        for i, c in enumerate(curves):
+            ax.plot(c.numpy() + 2.5 * i, lw=0.8)
+        ax.set_yticks([])
     else:
         ref = real.sample(2000, generator=torch.Generator().manual_seed(0)) if real is not None else None
         fig = plot_points(x, ref)

@@ -32,8 +32,10 @@ import torch
 from torch import Tensor, nn
 
 from . import losses
+from .nets import PatchGAN
+from .options import opt
+from .registry import Preset, register
 from .train import Game, Phase, Step, Team
-from .variants import Preset, register
 
 __all__ = ["nearest_code", "quantize", "vq_losses", "codebook_usage", "adaptive_weight",
            "VectorQuantizer", "VQAutoencoder", "VQGANConfig"]
@@ -161,13 +163,13 @@ class VQAutoencoder(nn.Module):
 class VQGANConfig:
     """VQGAN options; the data are images (C, H, W) with H, W divisible by 4."""
 
-    loss: str = "hinge"  # D's and G's adversarial loss (VQGAN: hinge)
-    width: int = 32  # encoder/decoder and D channels
-    codes: int = 64  # codebook size K
-    code_dim: int = 8  # code vector size
-    beta: float = 0.25  # commitment weight
-    adversarial: float = 0.3  # factor on the adaptive weight (0: the VQ-VAE, no D)
-    lr: float = 2e-4  # both teams, Adam (0.5, 0.9) as VQGAN
+    loss: str = opt("hinge", "D's and G's adversarial loss (VQGAN: hinge)")
+    width: int = opt(32, "encoder/decoder and D channels")
+    codes: int = opt(64, "codebook size K")
+    code_dim: int = opt(8, "code vector size")
+    beta: float = opt(0.25, "commitment weight")
+    adversarial: float = opt(0.3, "factor on the adaptive weight (0: the VQ-VAE, no D)")
+    lr: float = opt(2e-4, "both teams, Adam (0.5, 0.9) as VQGAN")
 
 
 def _no_sampling(nets, z, labels):
@@ -176,8 +178,6 @@ def _no_sampling(nets, z, labels):
 
 
 def _build_vqgan(name: str, cfg: VQGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
-    from .translation import PatchGAN  # another family: imported when a game is built
-
     if len(shape) != 3 or shape[1] % 4 or shape[2] % 4:
         raise ValueError(f"variant {name!r} needs images (C, H, W) with H, W divisible by 4, "
                          f"got item shape {shape}")

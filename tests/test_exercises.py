@@ -53,7 +53,7 @@ def test_generated_files_in_sync():
 
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_every_answer_has_a_check(src):
-    nb = exercises.build(src, "exercise")
+    nb = exercises.build_notebook(src, "exercise")
     todo = [i for i, c in enumerate(nb.cells) if "NotImplementedError(" in c.source]
     checks = exercises.check_cells(nb)
     assert todo and checks, "a chapter source needs solution blocks and check cells"
@@ -86,7 +86,7 @@ def test_exercise_stops_at_first_todo_and_checks_fail(src):
 @pytest.mark.parametrize("variant", ["blank", "blank_none"])
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_checks_fail_on_blank_answers(src, variant):
-    nb = _run(exercises.build(src, variant), allow_errors=True)
+    nb = _run(exercises.build_notebook(src, variant), allow_errors=True)
     errors = _errors(nb)
     passed = [i for i in exercises.check_cells(nb) if i not in errors]
     assert not passed, f"check cells {passed} pass on the {variant} answers: they test nothing"

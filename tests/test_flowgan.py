@@ -69,7 +69,8 @@ def _weights(net):
 @pytest.mark.parametrize("name,has_d", [("flowgan", True), ("flow-mle", False),
                                         ("flowgan-hybrid", True)])
 def test_variants_build_and_one_step_changes_weights(name, has_d):
-    game = variants.build(name, (2,), layers=2, hidden=8, width=8, depth=2)
+    d_opts = dict(width=8, depth=2) if has_d else {}  # flow-mle has no D: refuses D's options
+    game = variants.build(name, (2,), layers=2, hidden=8, **d_opts)
     assert ("D" in game.nets) == has_d
     assert isinstance(game.nets["G"], flowgan.RealNVP)
     before = {n: _weights(m) for n, m in game.nets.items()}

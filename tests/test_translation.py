@@ -126,9 +126,9 @@ def test_cyclegan_preset_keeps_the_papers_identity_weight():
         variants.build("cyclegan", (2, 16, 16), channels_a=1, identity=0.5)
 
 
-def test_linear_decay():
-    assert [T.linear_decay(s, 10) for s in (0, 4, 5, 6, 10)] == [1, 1, 1, 0.8, 0]
-    assert T.linear_decay(99, 0) == 1.0
+def test_cyclegan_decay():
+    assert [T.cyclegan_decay(s, 10) for s in (0, 4, 5, 6, 10)] == [1, 1, 1, 0.8, 0]
+    assert T.cyclegan_decay(99, 0) == 1.0
 
 
 def _params(game, names):
@@ -155,8 +155,8 @@ def test_cyclegan_four_players_one_trainer():
     tr._unfreeze()
     tr.fit()
     assert {"G/cycle", "G/identity", "D/D_A"} <= set(tr.history[-1])
-    base = game.teams["G"].lr  # the last step (3 of 0..3) used lr * linear_decay(3, 4) = lr / 2
-    assert tr.optimizers["G"].param_groups[0]["lr"] == base * T.linear_decay(3, 4) == base / 2
+    base = game.teams["G"].lr  # the last step (3 of 0..3) used lr * cyclegan_decay(3, 4) = lr / 2
+    assert tr.optimizers["G"].param_groups[0]["lr"] == base * T.cyclegan_decay(3, 4) == base / 2
     assert [game.teams["D"].lr_schedule(s) for s in range(5)] == [1, 1, 1, 0.5, 0]
 
 

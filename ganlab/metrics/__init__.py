@@ -21,14 +21,14 @@ from .prdc import density_coverage, prdc, precision_recall
 from .psnr import psnr
 from .sharpness import high_frequency_energy
 from .spectral import log_spectral_distance, power_spectrum
-from .two_sample import classifier_two_sample_test
+from .two_sample import classifier_two_sample_test, fit_real_fake_classifier, real_fake_accuracy
 
 __all__ = [
     "fid", "feature_stats", "frechet_distance", "kid", "inception_score",
     "precision_recall", "density_coverage", "prdc", "mode_metrics", "stacked_mode_metrics",
     "w1_1d", "w1_exact", "mmd2", "histogram_divergences", "classifier_two_sample_test",
     "perceptual_distance", "perceptual_path_length", "high_frequency_energy", "psnr",
-    "power_spectrum", "log_spectral_distance",
+    "power_spectrum", "log_spectral_distance", "fit_real_fake_classifier", "real_fake_accuracy",
     "Metric", "REGISTRY", "evaluate",
 ]
 

@@ -22,7 +22,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-__all__ = ["perceptual_distance", "perceptual_path_length", "slerp"]
+from ..latent import slerp as _slerp
+
+__all__ = ["perceptual_distance", "perceptual_path_length", "slerp_directions"]
 
 
 def _unit(h: torch.Tensor) -> torch.Tensor:
@@ -48,13 +50,12 @@ def perceptual_distance(x: torch.Tensor, y: torch.Tensor, extractor=None) -> tor
     return total
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of the directions of a, b ``(N, d)``; t ``(N, 1)``."""
+def slerp_directions(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The unit vector `ganlab.latent.slerp` gives between the directions of a, b ``(N, d)``;
+    t ``(N, 1)``. (The one slerp is latent's; this only normalises around it.)"""
     a = a / a.norm(dim=-1, keepdim=True)
     b = b / b.norm(dim=-1, keepdim=True)
-    omega = torch.acos((a * b).sum(-1, keepdim=True).clamp(-1, 1))  # (N, 1)
-    so = torch.sin(omega)
-    out = torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
+    out = _slerp(a, b, t)  # (N, d)
     return out / out.norm(dim=-1, keepdim=True)
 
 
@@ -82,8 +83,8 @@ def perceptual_path_length(generator: Callable, latent_dim: int, n: int = 1000,
         t = torch.rand(m, 1, generator=g)
         if space == "z":  # on the sphere of radius sqrt(d), where N(0, I) concentrates
             r = latent_dim**0.5
-            a = r * slerp(z[:m], z[m:], t)
-            b = r * slerp(z[:m], z[m:], t + epsilon)
+            a = r * slerp_directions(z[:m], z[m:], t)
+            b = r * slerp_directions(z[:m], z[m:], t + epsilon)
         else:
             w = mapping(z)
             a = torch.lerp(w[:m], w[m:], t)

@@ -7,8 +7,8 @@ Blum & Michaeli (2018, "The Perception-Distortion Tradeoff") show it cannot be p
 without making outputs less like real images, which is why it is read next to a
 perceptual measure such as `high_frequency_energy`.
 
-`ganlab.style.psnr` is a different convention (one number, peak = the reference's range),
-used for StyleGAN3's equivariance metric.
+This is ganlab's one PSNR: StyleGAN3's equivariance metric (`ganlab.style.eq_t`) calls it with
+the data range of its reference image.
 """
 
 from __future__ import annotations
