@@ -156,6 +156,7 @@ def test_installed_wheel_runs_the_command_line(installed, tmp_path):
     out = subprocess.run([str(venv_dir / "bin" / "ganlab"), "list"], cwd=tmp_path,
                          capture_output=True, text=True, env=_clean_env(), timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    for head in ("variants:", "datasets:", "metrics:"):
-        assert head in out.stdout
+    heads = [line for line in out.stdout.splitlines() if line and not line.startswith(" ")]
+    assert heads == ["variants (trains on [kind, default --data]):", "datasets:", "metrics:"], heads
     assert "digits" in out.stdout and "fid" in out.stdout
+    assert "pix2pix" in out.stdout and "[paired, photo_pairs]" in out.stdout
