@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +31,7 @@ from torch import Tensor, nn
 
 from . import losses, nets, regularizers
 from .options import opt
-from .registry import GANConfig, Preset, gd_teams, register
+from .registry import NetPart, OptimPart, Preset, SNPart, d_phase_loss, gd_teams, noise_pairs, register
 from .train import Game, Phase, Step
 
 __all__ = ["SelfAttention", "ConditionalBatchNorm2d", "split_latent", "truncated_normal",
@@ -293,10 +294,9 @@ def hide_right_half(x: Tensor) -> Tensor:
 
 
 @dataclass
-class SAGANConfig(GANConfig):
-    """SAGAN: hinge loss, spectral norm in G and D, TTUR."""
+class SAGANConfig(SNPart, OptimPart, NetPart):
+    """SAGAN: hinge loss (not an option), spectral norm in G and D, TTUR."""
 
-    loss: str = "hinge"
     nz: int | None = 32
     width: int = opt(32, "channels of the residual blocks")
     lr_g: float = opt(1e-4, "TTUR: G slower ...")
@@ -310,22 +310,16 @@ class BigGANConfig(SAGANConfig):
     """BigGAN on a small scale: shared embedding CBN, hierarchical z, projection D, ortho reg."""
 
     nz: int | None = opt(48, "divisible by 3 (one chunk per level)")
-    conditional: bool = True
+    conditional: ClassVar[bool] = True  # class-conditional BN and projection D: not an option
     shared_dim: int = opt(16, "size of the shared class embedding")
     ortho: float = opt(1e-4, "orthogonal regularisation beta on G (0: off)")
     attention: bool = opt(True, "a self-attention block at 8x8 in G and D")
 
 
-def _hinge_phases(conditional: bool, ortho: float = 0.0) -> list[Phase]:
+def _hinge_phases(conditional: bool, ortho: float = 0.0, n_critic: int = 1) -> list[Phase]:
     """Hinge D and G phases; with labels, D's fakes share the real batch's labels."""
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        y = (ctx.labels,) if conditional else ()
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z(), *y)  # (B, C, H, W)
-        real_s, fake_s = ctx.d(ctx.real, *y), ctx.d(fake, *y)  # (B,)
-        return {"loss": losses.d_hinge(real_s, fake_s), "real_score": real_s.mean().detach(),
-                "fake_score": fake_s.mean().detach()}
+    d_phase = d_phase_loss(losses.d_hinge, noise_pairs(conditional))
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         y = (ctx.fake_labels(),) if conditional else ()
@@ -338,7 +332,7 @@ def _hinge_phases(conditional: bool, ortho: float = 0.0) -> list[Phase]:
         pen = regularizers.orthogonal_penalty(ws, beta=ortho)
         return {"loss": adv + pen, "adv": adv.detach(), "ortho": pen.detach()}
 
-    return [Phase("D", "D", d_phase), Phase("G", "G", g_phase)]
+    return [Phase("D", "D", d_phase, repeats=n_critic), Phase("G", "G", g_phase)]
 
 
 def _check_shape(shape: tuple[int, ...]) -> None:
@@ -350,7 +344,7 @@ def _build_sagan(name: str, cfg: SAGANConfig, shape: tuple[int, ...], n_classes:
     _check_shape(shape)
     g = SAGANGenerator(cfg.nz, shape[0], cfg.width, sn=cfg.sn)
     d = SAGANDiscriminator(shape[0], cfg.width, sn=cfg.sn)
-    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(False), nz=cfg.nz)
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(False, n_critic=cfg.n_critic), nz=cfg.nz)
 
 
 def _build_biggan(name: str, cfg: BigGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -361,12 +355,14 @@ def _build_biggan(name: str, cfg: BigGANConfig, shape: tuple[int, ...], n_classe
     with torch.no_grad():  # the projection term starts as small as the rest of the logit
         w = d.embed.parametrizations.weight.original if cfg.sn else d.embed.weight
         w.normal_(0.0, 0.02)
-    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(True, cfg.ortho),
+    return Game(name, {"G": g, "D": d}, gd_teams(cfg), _hinge_phases(True, cfg.ortho, cfg.n_critic),
                 nz=cfg.nz, n_classes=n_classes)
 
 
 register("sagan", Preset("SAGAN: self-attention at 8x8 in G and D, SN, hinge, TTUR 1e-4 / 4e-4",
-                         SAGANConfig(), builder="sagan"), _build_sagan)
+                         SAGANConfig(), builder="sagan", data="images", default_data="digits",
+                         retired={"loss": "hinge"}), _build_sagan)
 register("biggan", Preset("small BigGAN: shared-embedding CBN, hierarchical z, projection D, "
-                          "orthogonal reg., self-attention", BigGANConfig(), builder="biggan"),
+                          "orthogonal reg., self-attention", BigGANConfig(), builder="biggan",
+                          data="labelled", default_data="digits", retired={"loss": "hinge"}),
          _build_biggan)

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from . import data, paired, superres
+from . import anomaly, data, domain, paired, superres
 from .data import ArrayDataset
 
 __all__ = ["DATASETS", "load", "kind_of", "paired_folder", "unpaired_folder"]
@@ -42,6 +42,11 @@ _EXTRA: dict[str, tuple[str, str, Any]] = {
                 "4+3 x 32x32", lambda size, ch: paired.layouts(size=size or 32)),
     "sr_photos": ("sr", "super-resolution: 32x32 grey HR crops of the photos (LR = 4x average "
                   "pooling)", lambda size, ch: superres.sr_patches(size or 32)),
+    "digit_domains": ("domains", "DANN: source digits (labelled) + digits drawn over a texture, "
+                      "max(digit, 0.6 texture) (target, unlabelled), 1+1 x 16x16",
+                      lambda size, ch: domain.digit_domains(size or 16)),
+    "digits_no0": ("labelled", "anomaly detection's normal data: the digits' train split without "
+                   "the 0s, 1x16x16", lambda size, ch: anomaly.digits_without(0, size or 16)),
     "wine": ("table", "scikit-learn's wine data: 178 rows, 12 continuous + 2 discrete columns",
              lambda size, ch: data.wine_table()),
 }

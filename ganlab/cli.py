@@ -226,9 +226,7 @@ def _check_data_kind(variant: str, data_name: str) -> None:
 
     preset = variants.PRESETS[variant]
     kind = catalog.kind_of(data_name)
-    fits = _FITS.get(preset.data, {preset.data})
-    if preset.builder in ("gan", "infogan"):  # MLPs on points, DCGAN on images
-        fits = {"points", "images", "labelled"}
+    fits = set().union(*(_FITS.get(k, {k}) for k in (preset.data, *preset.also)))
     if kind is not None and kind not in fits:
         raise CLIError(f"variant {variant!r} trains on {catalog_kind(preset.data)}; --data "
                        f"{data_name} is {catalog_kind(kind)} (default for it: --data "
@@ -253,16 +251,17 @@ def _data_spec(ds) -> tuple[tuple[int, ...], int]:
 
 
 def game_from_config(cfg: dict[str, Any]):
-    """Rebuild a checkpoint's game from its stored config."""
-    from . import variants
+    """Rebuild a checkpoint's game from its stored config (`registry.stored_options`: a field an
+    earlier ganlab stored is accepted at the value it always had, anything else is refused)."""
+    from . import registry, variants
 
-    opts = {k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items()
-            if k not in ("variant", "shape", "n_classes", "data")}
     preset = variants.PRESETS.get(cfg["variant"])
     if preset is None:
         raise CLIError(f"checkpoint variant {cfg['variant']!r} is unknown to this ganlab")
-    valid = set(variants.honoured(cfg["variant"]))
-    opts = {k: v for k, v in opts.items() if k in valid}
+    try:
+        opts = registry.stored_options(cfg)
+    except ValueError as err:
+        raise CLIError(f"the checkpoint's {err}") from None
     game = variants.build(cfg["variant"], tuple(cfg["shape"]), cfg["n_classes"], seed=None, **opts)
     game.config["data"] = cfg.get("data")
     return game
@@ -423,6 +422,13 @@ def _settings(a: argparse.Namespace, ck: dict[str, Any] | None):
     spec["variant"] = spec["variant"] or "gan"
     preset = variants.PRESETS.get(spec["variant"])
     spec["data"] = spec["data"] or (preset.default_data if preset else "ring")
+    if ck is not None and preset is not None and stored.get("variant") == spec["variant"]:
+        from .registry import stored_options
+
+        try:  # a field an earlier ganlab stored: only at the value it always had
+            stored_options(stored)
+        except ValueError as err:
+            raise CLIError(f"--resume: the checkpoint's {err}") from None
     model_fields = variants.honoured(spec["variant"]) if preset else []
     opts = {f: getattr(a, f) for f in model_fields if getattr(a, f, None) is not None}
     opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}

@@ -49,11 +49,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from . import losses, regularizers
+from . import losses
 from .ensemble import EnsembleBatchNorm, EnsembleLinear, maxout, merge_trials, split_trials
 from .nets import minibatch_stddev  # noqa: F401 (in nets: style uses it too)
 from .options import opt
-from .registry import GANConfig, Preset, gd_teams, register
+from .registry import (
+    DepthPart,
+    GPPart,
+    LossPart,
+    NetPart,
+    OptimPart,
+    Preset,
+    d_phase_loss,
+    gd_teams,
+    gp_term,
+    register,
+)
 from .train import Game, Phase, Step, Team, linear_decay
 
 __all__ = ["pack", "minibatch_stddev", "minibatch_features", "feature_matching",
@@ -166,8 +177,8 @@ class CollapseDiscriminator(nn.Module):
 
 
 @dataclass
-class CollapseConfig(GANConfig):
-    """The mode-collapse benchmark's networks and fixes (GANConfig's width/depth are D's)."""
+class CollapseConfig(GPPart, OptimPart, DepthPart, NetPart, LossPart):
+    """The mode-collapse benchmark's networks and fixes (NetPart's width, DepthPart's depth: D's)."""
 
     trials: int = opt(1, "independent trials trained as one batched model (batch = trials * B)")
     g_width: int = opt(400, "G's hidden units")
@@ -225,17 +236,8 @@ def collapse_phases(cfg: CollapseConfig) -> list[Phase]:
         raise ValueError(f"loss {cfg.loss!r} needs real scores in G's loss; not supported here")
     t = cfg.trials
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z())  # (T*B, d)
-        real_s, fake_s = ctx.d(ctx.real), ctx.d(fake)  # (T*B/m,)
-        loss = t * d_fn(real_s, fake_s)
-        out = {"adv": loss.detach()}
-        if cfg.gp:
-            gp = t * regularizers.gradient_penalty(ctx.d, ctx.real, fake, weight=cfg.gp)
-            loss, out["gp"] = loss + gp, gp.detach()
-        out["loss"] = loss
-        return out
+    # fakes (T*B, d) from the trials' G; D's scores (T*B/m,); loss and penalty summed over trials
+    d_phase = d_phase_loss(d_fn, penalties={"gp": gp_term(cfg.gp)} if cfg.gp else None, scale=t)
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         d_net, fake = ctx.nets["D"], ctx.nets["G"](ctx.z())
@@ -377,4 +379,9 @@ METHODS: dict[str, tuple[str, CollapseConfig]] = {
 }
 
 for _name, (_desc, _cfg) in METHODS.items():
-    register(_name, Preset(_desc, _cfg, builder="collapse"), _build_collapse)
+    register(_name, Preset(_desc, _cfg, builder="collapse", data="points", default_data="ring",
+                           # the unrolled D steps are Adam's
+                           fixed=("optimizer",) if _cfg.unroll else (),
+                           # a batch of whole packs (pacgan3: 63)
+                           train={"batch": 64 - 64 % _cfg.pack} if 64 % _cfg.pack else {}),
+             _build_collapse)

@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from .nets import DCGANGenerator, _levels, init_dcgan
 from .options import opt
-from .registry import GANConfig, Preset, gd_teams, register
+from .registry import NetPart, OptimPart, Preset, gd_teams, register
 from .train import Game, Phase, Step
 
 __all__ = ["AutoencoderD", "mse_energy", "l1_energy", "ebgan_d_loss", "ebgan_g_loss",
@@ -141,8 +141,8 @@ def convergence_measure(l_real: Tensor | float, l_fake: Tensor | float, gamma: f
 
 
 @dataclass
-class EBGANConfig(GANConfig):
-    """EBGAN: margin m and the pulling-away weight (GANConfig's width is G's ngf and D's width)."""
+class EBGANConfig(OptimPart, NetPart):
+    """EBGAN: margin m and the pulling-away weight (NetPart's width is G's ngf and D's width)."""
 
     margin: float = opt(1.0, "m in [m - D(G(z))]^+ (in units of the per-pixel energy)")
     pt_weight: float = opt(0.0, "weight of the pulling-away term (paper: 0.1 for EBGAN-PT)")
@@ -150,7 +150,7 @@ class EBGANConfig(GANConfig):
 
 
 @dataclass
-class BEGANConfig(GANConfig):
+class BEGANConfig(OptimPart, NetPart):
     """BEGAN: diversity ratio gamma and the proportional gain lambda_k of k_t."""
 
     gamma: float = opt(0.5, "gamma = E L(G(z)) / E L(x) at equilibrium")
@@ -158,7 +158,7 @@ class BEGANConfig(GANConfig):
     code: int = opt(32, "autoencoder code size")
 
 
-def _image_nets(name: str, cfg: GANConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+def _image_nets(name: str, cfg: NetPart, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"variant {name!r} is for square images (C, H, H), got item shape {shape}")
     g = DCGANGenerator(cfg.nz or 64, shape[1], shape[0], cfg.width)
@@ -220,8 +220,11 @@ def _build_began(name: str, cfg: BEGANConfig, shape: tuple[int, ...], n_classes:
 
 
 register("ebgan", Preset("EBGAN: autoencoder D, energy = reconstruction MSE, hinge margin m",
-                         EBGANConfig(lr_g=5e-4, lr_d=5e-4), builder="ebgan"), _build_ebgan)
+                         EBGANConfig(lr_g=5e-4, lr_d=5e-4), builder="ebgan", data="images",
+                         default_data="digits"), _build_ebgan)
 register("ebgan-pt", Preset("EBGAN with the pulling-away term (weight 0.1) on D's codes",
-                            EBGANConfig(lr_g=5e-4, lr_d=5e-4, pt_weight=0.1), builder="ebgan"))
+                            EBGANConfig(lr_g=5e-4, lr_d=5e-4, pt_weight=0.1), builder="ebgan",
+                            data="images", default_data="digits"))
 register("began", Preset("BEGAN: autoencoder D, L1 energy, k_t equilibrium control (gamma 0.5)",
-                         BEGANConfig(lr_g=5e-4, lr_d=5e-4), builder="began"), _build_began)
+                         BEGANConfig(lr_g=5e-4, lr_d=5e-4), builder="began", data="images",
+                         default_data="digits"), _build_began)

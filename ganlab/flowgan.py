@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from . import losses
 from .nets import MLPDiscriminator
 from .options import opt
-from .registry import GANConfig, Preset, register
+from .registry import DepthPart, LossPart, NetPart, OptimPart, Preset, SNPart, d_phase_loss, register
 from .train import Game, Phase, Step, Team
 
 __all__ = ["AffineCoupling", "RealNVP", "FlowConfig", "nll", "flow_phases"]
@@ -128,7 +128,7 @@ def nll(flow: RealNVP, x: Tensor) -> Tensor:
 
 
 @dataclass
-class FlowConfig(GANConfig):
+class FlowConfig(SNPart, OptimPart, DepthPart, NetPart, LossPart):
     """Flow-GAN: RealNVP generator (layers, hidden, scale) and which objectives train it."""
 
     layers: int = opt(6, "affine coupling layers")
@@ -144,11 +144,7 @@ def flow_phases(cfg: FlowConfig) -> list[Phase]:
     if needs_real:
         raise ValueError(f"loss {cfg.loss!r} needs real scores in G's loss; not supported here")
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z())  # (B, d)
-        loss = d_fn(ctx.d(ctx.real), ctx.d(fake))
-        return {"loss": loss}
+    d_phase = d_phase_loss(d_fn)  # fakes (B, d) from the flow
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
@@ -184,10 +180,13 @@ def _build_flow(name: str, cfg: FlowConfig, shape: tuple[int, ...], n_classes: i
 
 _FLOW = dict(lr_g=1e-3, lr_d=1e-3)
 register("flowgan", Preset("Flow-GAN: RealNVP generator trained adversarially (exact likelihood)",
-                           FlowConfig(**_FLOW), builder="flowgan"), _build_flow)
+                           FlowConfig(**_FLOW), builder="flowgan", data="points",
+                           default_data="ring"), _build_flow)
 register("flow-mle", Preset("RealNVP trained by maximum likelihood alone (no discriminator)",
                             FlowConfig(**_FLOW, adversarial=False, mle_weight=1.0),
-                            builder="flowgan"))
+                            builder="flowgan", data="points", default_data="ring",
+                            # the flow's own family builder, without its D
+                            ignores=("width", "depth", "lr_d", "n_critic", "sn")))
 register("flowgan-hybrid", Preset("Flow-GAN hybrid: adversarial loss + 1.0 x negative "
                                   "log-likelihood", FlowConfig(**_FLOW, mle_weight=1.0),
-                                  builder="flowgan"))
+                                  builder="flowgan", data="points", default_data="ring"))

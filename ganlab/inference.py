@@ -19,6 +19,13 @@ Every variant here is a `Game` for the one trainer (`ganlab.train`); none copies
   "ALICE: Towards Understanding Adversarial Learning for Joint Distribution Matching",
   section 4, the l2 form of the conditional-entropy bound): G and E also minimise the
   mean squared error of x - G(E(x)). Off (0) by default: plain BiGAN/ALI.
+- bigbigan: Donahue & Simonyan 2019, "Large Scale Adversarial Representation Learning",
+  section 2: BiGAN whose joint D scores a pair as the sum of three heads, a unary x term
+  s_x = theta_x . F(x), a unary z term s_z = theta_z . H(z) and the joint term
+  s_xz = theta_xz . J(F(x), H(z)) (`BigBiDiscriminator.scores`). D minimises the hinge loss
+  of each head separately; G and E minimise y (s_x + s_z + s_xz), y = +1 for the pairs
+  (x, E(x)) and -1 for (G(z), z). Deviations: a deterministic encoder (the paper's is a
+  Gaussian with a sampled z), DCGAN-sized nets, and the x head reads F(x) directly.
 - aae: Makhzani et al. 2016, "Adversarial Autoencoders", section 2: a reconstruction
   phase (E and G), then a regularisation phase in two parts: D tells prior samples
   z ~ N(0, I) from codes E(x), and E alone fools D. Deviation: a deterministic encoder
@@ -53,6 +60,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -61,11 +69,27 @@ from torch import Tensor, nn
 
 from . import losses, nets
 from .options import opt
-from .registry import GANConfig, Preset, adversarial_phases, build, gd_teams, register
+from .registry import (
+    DNormPart,
+    GPPart,
+    LossPart,
+    NetPart,
+    OptimPart,
+    Preset,
+    R1ClipPart,
+    SNPart,
+    adversarial_phases,
+    build,
+    d_phase_loss,
+    gd_teams,
+    register,
+)
 from .train import Game, Phase, Step, Team
 
-__all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfig",
-           "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "bigan_pairs",
+__all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "BigBiGANConfig", "AAEConfig", "VAEConfig",
+           "VAEGANConfig",
+           "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "BigBiDiscriminator",
+           "bigbigan_d_loss", "bigbigan_ge_loss", "bigan_pairs",
            "reparameterize", "kl_standard_normal", "feature_distance", "encode",
            "matched_accuracy", "linear_probe", "save_pretrained", "load_pretrained"]
 
@@ -74,23 +98,23 @@ __all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "AAEConfig", "VAEConfi
 
 
 @dataclass
-class CondGANConfig(GANConfig):
+class CondGANConfig(DNormPart, SNPart, R1ClipPart, GPPart, OptimPart, NetPart, LossPart):
     """A conditional GAN whose D is conditioned by concatenation or projection."""
 
-    conditional: bool = True
+    conditional: ClassVar[bool] = True  # always (not an option): `build` passes the classes
     cond: str = opt("projection", "D's conditioning: 'projection' or 'concat'")
 
 
 @dataclass
-class ACGANConfig(GANConfig):
+class ACGANConfig(DNormPart, SNPart, OptimPart, NetPart, LossPart):
     """ACGAN: D's auxiliary classifier head and its loss weight."""
 
-    conditional: bool = True
+    conditional: ClassVar[bool] = True  # always (not an option): `build` passes the classes
     aux_weight: float = opt(1.0, "weight of the class cross-entropy in D's and G's losses")
 
 
 @dataclass
-class BiGANConfig(GANConfig):
+class BiGANConfig(DNormPart, SNPart, OptimPart, NetPart, LossPart):
     """BiGAN / ALI: an encoder on G's team, a joint D over (x, z)."""
 
     nz: int | None = opt(32, "latent size (E's output size)")
@@ -100,7 +124,16 @@ class BiGANConfig(GANConfig):
 
 
 @dataclass
-class AAEConfig(GANConfig):
+class BigBiGANConfig(DNormPart, SNPart, OptimPart, NetPart):
+    """BigBiGAN: a BiGAN whose joint D adds unary x and z heads; hinge loss on each head."""
+
+    nz: int | None = opt(32, "latent size (E's output size)")
+    d_norm: str = opt("none", "the x branch of D: no batch norm (D sees two kinds of pairs)")
+    dropout: float = opt(0.2, "dropout in D's joint layers")
+
+
+@dataclass
+class AAEConfig(SNPart, OptimPart, NetPart, LossPart):
     """Adversarial autoencoder: D on the codes, the prior N(0, I)."""
 
     nz: int | None = opt(8, "code size")
@@ -110,12 +143,19 @@ class AAEConfig(GANConfig):
 
 
 @dataclass
-class VAEConfig(GANConfig):
-    """VAE and VAE-GAN: Gaussian encoder, decoder = G."""
+class VAEConfig(NetPart):
+    """VAE: Gaussian encoder, decoder = G, one team (E, G) trained on the ELBO."""
 
     nz: int | None = opt(16, "latent size")
-    lr_g: float = opt(1e-3, "G's (and, for the plain VAE, the VAE team's) learning rate")
+    lr_g: float = opt(1e-3, "the VAE team's (E and G) learning rate")
     kl_weight: float = opt(1.0, "beta in front of KL(q(z|x) || N(0, I))")
+
+
+@dataclass
+class VAEGANConfig(DNormPart, SNPart, OptimPart, LossPart, VAEConfig):
+    """VAE-GAN: the VAE whose decoder G also plays against a D; reconstruction in D's features."""
+
+    lr_g: float = opt(1e-3, "E's and G's learning rate")
     gamma: float = opt(1.0, "VAE-GAN: weight of the feature reconstruction in G's loss")
     pixel_weight: float = opt(0.0, "VAE-GAN: optional pixel reconstruction term in E's and G's loss")
     d_norm: str = opt("none", "VAE-GAN: D without batch norm (see the module docstring)")
@@ -196,7 +236,52 @@ class JointDiscriminator(nn.Module):
         return self.joint(h).squeeze(1)  # (B,)
 
 
-def _generator(cfg: GANConfig, size: int, channels: int, nz: int, n_classes: int = 0) -> nn.Module:
+class BigBiDiscriminator(nn.Module):
+    """BigBiGAN's D: (x (B, C, H, W), z (B, nz)) -> s_x + s_z + s_xz (B,); `scores` gives each head.
+
+    F: a DCGAN D body on x; H: an MLP on z; J: an MLP on [F(x), H(z)]. s_x reads only F(x)
+    and s_z only H(z), so each unary head's gradient reaches only its own input and branch.
+    """
+
+    def __init__(self, size: int, channels: int, ndf: int, nz: int, hidden: int = 256,
+                 norm: str = "none", dropout: float = 0.2, sn: bool = False) -> None:
+        super().__init__()
+        self.x_body = nets.DCGANDiscriminator(size, channels, ndf, norm=norm, sn=sn).body
+        with torch.no_grad():
+            feat = self.x_body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
+        self.z_body = nn.Sequential(nets.maybe_sn(nn.Linear(nz, hidden), sn), nn.LeakyReLU(0.2),
+                                    nets.maybe_sn(nn.Linear(hidden, hidden), sn), nn.LeakyReLU(0.2))
+        self.joint = nn.Sequential(
+            nn.Dropout(dropout), nets.maybe_sn(nn.Linear(feat + hidden, hidden), sn),
+            nn.LeakyReLU(0.2), nn.Dropout(dropout), nets.maybe_sn(nn.Linear(hidden, 1), sn))
+        self.x_head = nets.maybe_sn(nn.Linear(feat, 1), sn)  # theta_x
+        self.z_head = nets.maybe_sn(nn.Linear(hidden, 1), sn)  # theta_z
+        self.nz = nz
+
+    def scores(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(s_x, s_z, s_xz), each (B,)."""
+        if z.dim() != 2 or z.shape != (x.shape[0], self.nz):
+            raise ValueError(f"z must have shape ({x.shape[0]}, {self.nz}), got {tuple(z.shape)}")
+        fx, hz = self.x_body(x).flatten(1), self.z_body(z)  # (B, F), (B, hidden)
+        s_xz = self.joint(torch.cat([fx, hz], dim=1)).squeeze(1)
+        return self.x_head(fx).squeeze(1), self.z_head(hz).squeeze(1), s_xz
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        s_x, s_z, s_xz = self.scores(x, z)
+        return s_x + s_z + s_xz  # (B,)
+
+
+def bigbigan_d_loss(real: tuple[Tensor, Tensor, Tensor], fake: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """D's loss: the hinge loss of each head on its own, summed over the three heads."""
+    return sum(losses.d_hinge(r, f) for r, f in zip(real, fake))
+
+
+def bigbigan_ge_loss(real: tuple[Tensor, Tensor, Tensor], fake: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """G's and E's loss: E s(x, E(x)) - E s(G(z), z), s the sum of the heads (y = +1 / -1)."""
+    return sum(real).mean() - sum(fake).mean()
+
+
+def _generator(cfg: NetPart, size: int, channels: int, nz: int, n_classes: int = 0) -> nn.Module:
     g = nets.DCGANGenerator(nz, size, channels, cfg.width, n_classes=n_classes)
     nets.init_dcgan(g)
     return g
@@ -267,12 +352,9 @@ def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes:
         nets.init_dcgan(m)
     d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
-        real_s, fake_s = ctx.d(x, ex), ctx.d(gz, z)  # (B,)
-        return {"loss": d_fn(real_s, fake_s), "real_score": real_s.mean().detach(),
-                "fake_score": fake_s.mean().detach()}
+    # D judges joint pairs: (x, E(x)) real against (G(z), z) fake
+    d_phase = d_phase_loss(d_fn, lambda ctx: bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real,
+                                                         ctx.z()))
 
     def ge_phase(ctx: Step) -> dict[str, Tensor]:
         (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
@@ -284,6 +366,31 @@ def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes:
             out["loss"] = out["loss"] + cfg.cycle_weight * cycle
             out["cycle"] = cycle.detach()
         return out
+
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
+    return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
+                ema=("G", "E"))
+
+
+def _build_bigbigan(name: str, cfg: BigBiGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    c, size = _image_shape(name, shape)
+    nz = cfg.nz or 32
+    g = _generator(cfg, size, c, nz)
+    e = ConvEncoder(size, c, cfg.width, nz)
+    d = BigBiDiscriminator(size, c, cfg.width, nz, norm=cfg.d_norm, dropout=cfg.dropout, sn=cfg.sn)
+    for m in (e, d):
+        nets.init_dcgan(m)
+
+    def d_phase(ctx: Step) -> dict[str, Tensor]:
+        with torch.no_grad():
+            (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
+        real_s, fake_s = ctx.nets["D"].scores(x, ex), ctx.nets["D"].scores(gz, z)
+        return {"loss": bigbigan_d_loss(real_s, fake_s), "real_score": sum(real_s).mean().detach(),
+                "fake_score": sum(fake_s).mean().detach()}
+
+    def ge_phase(ctx: Step) -> dict[str, Tensor]:
+        (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
+        return {"loss": bigbigan_ge_loss(ctx.nets["D"].scores(x, ex), ctx.nets["D"].scores(gz, z))}
 
     phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
     return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
@@ -307,19 +414,20 @@ def _build_aae(name: str, cfg: AAEConfig, shape: tuple[int, ...], n_classes: int
         rec = F.mse_loss(ctx.nets["G"](ctx.nets["E"](x)), x)  # mean over pixels
         return {"loss": rec}
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            code = ctx.nets["E"](ctx.real)  # (B, nz)
-        prior_s, code_s = ctx.d(ctx.z()), ctx.d(code)  # prior samples are "real"
-        return {"loss": d_fn(prior_s, code_s)}
+    def prior_vs_code(ctx: Step):
+        code = ctx.nets["E"](ctx.real)  # (B, nz)
+        return (ctx.z(),), (code,)  # prior samples are "real", the codes of data "fake"
+
+    d_phase = d_phase_loss(d_fn, prior_vs_code)
 
     def e_phase(ctx: Step) -> dict[str, Tensor]:
         return {"loss": g_fn(ctx.d(ctx.nets["E"](ctx.real)))}  # E fools D
 
     teams = {"AE": Team(("E", "G"), lr=cfg.lr_ae, betas=(0.9, 0.999)),
-             "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas),
-             "E": Team(("E",), lr=cfg.lr_g, betas=cfg.betas)}
-    phases = [Phase("AE", "AE", recon_phase), Phase("D", "D", d_phase), Phase("E", "E", e_phase)]
+             "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas, optimizer=cfg.optimizer),
+             "E": Team(("E",), lr=cfg.lr_g, betas=cfg.betas, optimizer=cfg.optimizer)}
+    phases = [Phase("AE", "AE", recon_phase), Phase("D", "D", d_phase, repeats=cfg.n_critic),
+              Phase("E", "E", e_phase)]
     return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=())
 
 
@@ -370,7 +478,7 @@ def _build_vae(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: int
     return Game(name, {"G": g, "E": e}, teams, [Phase("VAE", "VAE", vae_phase)], nz=nz, ema=())
 
 
-def _build_vaegan(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+def _build_vaegan(name: str, cfg: VAEGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
     c, size = _image_shape(name, shape)
     nz = cfg.nz or 16
     g, e = _generator(cfg, size, c, nz), GaussianEncoder(size, c, cfg.width, nz)
@@ -405,10 +513,10 @@ def _build_vaegan(name: str, cfg: VAEConfig, shape: tuple[int, ...], n_classes: 
         loss = 0.5 * (d_fn(real_s, ctx.d(x_rec)) + d_fn(real_s, ctx.d(x_p)))
         return {"loss": loss, "real_score": real_s.mean().detach()}
 
-    teams = {"E": Team(("E",), lr=cfg.lr_g, betas=cfg.betas),
-             "G": Team(("G",), lr=cfg.lr_g, betas=cfg.betas),
-             "D": Team(("D",), lr=cfg.lr_d, betas=cfg.betas)}
-    phases = [Phase("E", "E", e_phase), Phase("G", "G", g_phase), Phase("D", "D", d_phase)]
+    teams = {k: Team((k,), lr=cfg.lr_d if k == "D" else cfg.lr_g, betas=cfg.betas,
+                     optimizer=cfg.optimizer) for k in ("E", "G", "D")}
+    phases = [Phase("E", "E", e_phase), Phase("G", "G", g_phase),
+              Phase("D", "D", d_phase, repeats=cfg.n_critic)]
     return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=())
 
 
@@ -508,19 +616,25 @@ def load_pretrained(path: str | Path, key: str, shape: tuple[int, ...] = (1, 16,
 
 # --- registry ------------------------------------------------------------------------------
 
+_LABELLED = dict(data="labelled", default_data="digits")  # trains on digits and their classes
+_DIGITS = dict(data="images", default_data="digits")
 register("cgan-concat", Preset("conditional GAN: label embedding in G, one-hot label maps "
                                "concatenated to D's input", CondGANConfig(cond="concat"),
-                               builder="cgan-cond"), _build_cgan)
+                               builder="cgan-cond", **_LABELLED), _build_cgan)
 register("cgan-projection", Preset("conditional GAN: label embedding in G, projection D with "
                                    "a N(0, 0.02) class embedding", CondGANConfig(),
-                                   builder="cgan-cond"), _build_cgan)
+                                   builder="cgan-cond", **_LABELLED), _build_cgan)
 register("acgan", Preset("ACGAN: conditional G, D with an auxiliary classifier head",
-                         ACGANConfig(), builder="acgan"), _build_acgan)
+                         ACGANConfig(), builder="acgan", **_LABELLED), _build_acgan)
 register("bigan", Preset("BiGAN / ALI: encoder E on G's team, D on (x, z) pairs",
-                         BiGANConfig(), builder="bigan"), _build_bigan)
+                         BiGANConfig(), builder="bigan", **_DIGITS), _build_bigan)
+register("bigbigan", Preset("BigBiGAN: BiGAN whose joint D adds unary x and z score heads "
+                            "(hinge loss on each head)", BigBiGANConfig(), builder="bigbigan",
+                            **_DIGITS), _build_bigbigan)
 register("aae", Preset("adversarial autoencoder: D tells codes E(x) from N(0, I) samples",
-                       AAEConfig(), builder="aae"), _build_aae)
+                       AAEConfig(), builder="aae", **_DIGITS), _build_aae)
 register("vae", Preset("variational autoencoder (decoder = G), one team, the VAE-GAN baseline",
-                       VAEConfig(), builder="vae"), _build_vae)
+                       VAEConfig(), builder="vae", **_DIGITS,
+                       retired={"d_norm": "none", "gamma": 1.0, "pixel_weight": 0.0}), _build_vae)
 register("vaegan", Preset("VAE-GAN: VAE whose decoder is G, reconstruction in D's features",
-                          VAEConfig(), builder="vaegan"), _build_vaegan)
+                          VAEGANConfig(), builder="vaegan", **_DIGITS), _build_vaegan)

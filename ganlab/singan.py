@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import losses, regularizers
+from . import losses
+from .registry import d_phase_loss, gp_term
 from .train import Game, Phase, Step, Team, Trainer
 
 __all__ = ["SinGANConfig", "ConvNet", "Generator", "pyramid", "upsample", "next_scale",
@@ -178,13 +179,12 @@ class SinGAN:
             coarse = self.generate(b, upto=n - 1, generator=None)  # frozen coarser scales
             return next_scale(ctx.nets["G"], coarse, noise)
 
-        def d_phase(ctx: Step) -> dict[str, Tensor]:
-            with torch.no_grad():
-                fake = fake_from(ctx, ctx.batch)
-            real_s, fake_s = ctx.d(ctx.real), ctx.d(fake)  # (B, patches)
-            adv = losses.d_wasserstein(real_s, fake_s)
-            gp = regularizers.gradient_penalty(ctx.d, ctx.real, fake, weight=cfg.gp)
-            return {"loss": adv + gp, "adv": adv.detach(), "gp": gp.detach()}
+        def pairs(ctx: Step):
+            fake = fake_from(ctx, ctx.batch)  # drawn before the real image
+            return (ctx.real,), (fake,)
+
+        # scores (B, patches): a patch critic
+        d_phase = d_phase_loss(losses.d_wasserstein, pairs, penalties={"gp": gp_term(cfg.gp)})
 
         def g_phase(ctx: Step) -> dict[str, Tensor]:
             adv = losses.g_wasserstein(ctx.d(fake_from(ctx, ctx.batch)))

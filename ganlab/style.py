@@ -657,11 +657,22 @@ def aliasfree_game(shape: tuple[int, ...], filtered: bool, depth: int = 4, seed:
 
 # --- variants: progan and stylegan2, run by the one trainer ---------------------------------
 
-from .registry import GANConfig, Preset, adversarial_phases, build, gd_teams, register  # noqa: E402
+from .registry import (  # noqa: E402
+    GPPart,
+    LossPart,
+    NetPart,
+    OptimPart,
+    Preset,
+    R1ClipPart,
+    adversarial_phases,
+    build,
+    gd_teams,
+    register,
+)
 
 
 @dataclass
-class ProGANConfig(GANConfig):
+class ProGANConfig(R1ClipPart, GPPart, OptimPart, NetPart, LossPart):
     """ProGAN on images: equalised lr, pixel norm, minibatch stddev, fade-in schedule."""
 
     phase_steps: int = opt(100, "steps per stable phase and per fade-in phase")
@@ -697,7 +708,7 @@ def _build_progan(name: str, cfg: ProGANConfig, shape: tuple[int, ...], n_classe
 
 
 @dataclass
-class StyleGAN2Config(GANConfig):
+class StyleGAN2Config(R1ClipPart, GPPart, OptimPart, NetPart, LossPart):
     """StyleGAN2: mapping net, modulated convs, residual D, lazy R1 and path-length phases."""
 
     w_dim: int = opt(32, "size of w")
@@ -742,10 +753,12 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
 
 register("progan", Preset(
     "Progressive GAN: grow 4x4 upwards with fade-in, equalised lr, pixel norm, minibatch stddev",
-    ProGANConfig(), builder="progan"), _build_progan)
+    ProGANConfig(), builder="progan", data="images", default_data="digits",
+    fixed=("gp",)), _build_progan)  # gp: its D sees real and fake at different stages' sizes
 register("stylegan2", Preset(
     "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
-    "path-length regularisation", StyleGAN2Config(), builder="stylegan2"), _build_stylegan2)
+    "path-length regularisation", StyleGAN2Config(), builder="stylegan2", data="images",
+    default_data="digits"), _build_stylegan2)
 
 
 # --- the generator that ships ------------------------------------------------------------------

@@ -27,6 +27,22 @@ not 9x9, and starts at zero (G starts as bicubic upsampling); the pixel term is 
 a dense head), and the adversarial weight is 1e-2, not 1e-3, so its effect shows in a few
 hundred steps. SRGAN trains with the content loss of a pretrained SRResNet first; the `sr-l1`
 variant is that pixel-only network and `srgan` may start from its weights.
+
+ESRGAN (Wang et al. 2018, "ESRGAN: Enhanced Super-Resolution Generative Adversarial
+Networks", `esrgan`) changes three things. G's basic block is the residual-in-residual dense
+block (RRDB, fig. 4): three dense blocks of five 3x3 convs, each conv seeing the concatenation
+of the block's input and every earlier conv's output (LeakyReLU 0.2 after the first four),
+each dense block's output scaled by beta = 0.2 before it is added to its input, and the same
+scaling on the RRDB's own skip; no batch norm anywhere. D is relativistic average (eq. 1-3):
+D_Ra(x_r, x_f) = sigmoid(C(x_r) - E[C(x_f)]), trained with `losses.d_relativistic_avg`, and
+G's adversarial loss `losses.g_relativistic_avg` is symmetric in the two terms, so G gets
+gradients from the real images' scores too. The perceptual loss reads the features *before*
+the activation (sec. 3.3: after ReLU the deep features are sparse and give weaker
+supervision): here the second conv of FacesNet's second block, before its ReLU and pooling
+(32 channels at 16x16). Deviations, as above: a bicubic global residual and a zero-started
+last conv, nearest-neighbour x2 upsampling + conv (as ESRGAN) twice, a narrow trunk
+(width 32, growth 16, 2 RRDBs: the paper's 64, 32, 23), L1 + feature + 1e-2 adversarial
+weights (the paper: 1e-2 L1, 1 perceptual, 5e-3 adversarial on VGG features).
 """
 
 from __future__ import annotations
@@ -41,11 +57,12 @@ from . import data, losses
 from .data import ArrayDataset
 from .options import opt
 from .paired import luminance  # re-exported: ganlab's one BT.601 luma
-from .registry import Preset, register
+from .registry import Preset, columns, d_phase_loss, register
 from .train import Game, Phase, Step, Team
 
 __all__ = ["downsample", "upsample_bicubic", "sr_patches", "SRResNet", "SRDiscriminator",
-           "conv_features", "feature_loss", "SRConfig", "luminance"]
+           "conv_features", "feature_loss", "SRConfig", "luminance", "DenseBlock", "RRDB",
+           "RRDBNet", "ESRGANConfig"]
 
 FACTOR = 4  # the upscaling factor throughout
 
@@ -146,21 +163,81 @@ class SRDiscriminator(nn.Module):
         return self.head(self.body(x)).squeeze(1)  # (B,)
 
 
-def conv_features(net: nn.Module, x: Tensor, layer: int = 1) -> Tensor:
+class DenseBlock(nn.Module):
+    """ESRGAN's dense block: 5 convs 3x3, conv k sees [x, h_1, ..., h_{k-1}] (channels
+    c + (k-1) g); LeakyReLU 0.2 after the first 4; out = x + beta * h_5. No batch norm."""
+
+    def __init__(self, c: int, growth: int = 16, beta: float = 0.2) -> None:
+        super().__init__()
+        self.beta = beta
+        self.convs = nn.ModuleList(
+            nn.Conv2d(c + k * growth, growth if k < 4 else c, 3, padding=1) for k in range(5))
+
+    def forward(self, x: Tensor) -> Tensor:
+        feats = [x]  # (B, c, h, w), then (B, g, h, w) each
+        for conv in self.convs[:-1]:
+            feats.append(F.leaky_relu(conv(torch.cat(feats, 1)), 0.2))
+        return x + self.beta * self.convs[-1](torch.cat(feats, 1))  # residual scaling
+
+
+class RRDB(nn.Module):
+    """Residual in residual dense block: x + beta * DB(DB(DB(x))), each DB with its own skip."""
+
+    def __init__(self, c: int, growth: int = 16, beta: float = 0.2) -> None:
+        super().__init__()
+        self.beta = beta
+        self.body = nn.Sequential(*[DenseBlock(c, growth, beta) for _ in range(3)])
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.beta * self.body(x)  # (B, c, h, w)
+
+
+class RRDBNet(nn.Module):
+    """ESRGAN's G, (B, C, h, w) -> (B, C, 4h, 4w): bicubic(x) + conv, RRDBs, conv (a long
+    skip), two (nearest x2, conv 3x3, LeakyReLU) upsamplers, conv, LeakyReLU, conv."""
+
+    def __init__(self, channels: int = 1, width: int = 32, blocks: int = 2, growth: int = 16,
+                 beta: float = 0.2) -> None:
+        super().__init__()
+        self.head = nn.Conv2d(channels, width, 3, padding=1)
+        self.trunk = nn.Sequential(*[RRDB(width, growth, beta) for _ in range(blocks)],
+                                   nn.Conv2d(width, width, 3, padding=1))
+        self.up = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in range(2))
+        self.hr = nn.Conv2d(width, width, 3, padding=1)
+        self.tail = nn.Conv2d(width, channels, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)  # start as bicubic upsampling exactly
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, lr: Tensor) -> Tensor:
+        h = self.head(lr)  # (B, w, h, w)
+        h = h + self.trunk(h)  # the long skip over the RRDB trunk
+        for conv in self.up:  # x2 twice: (B, w, 4h, 4w)
+            h = F.leaky_relu(conv(F.interpolate(h, scale_factor=2, mode="nearest")), 0.2)
+        return upsample_bicubic(lr) + self.tail(F.leaky_relu(self.hr(h), 0.2))  # (B, C, 4h, 4w)
+
+
+def conv_features(net: nn.Module, x: Tensor, layer: int = 1, pre_activation: bool = False) -> Tensor:
     """phi: the output of conv block `layer` (0 or 1) of a shipped SmallCNN, i.e.
-    `net.layers(x)[layer]` without the dense layer: (B, 16 or 32, H/2 or H/4, ...)."""
+    `net.layers(x)[layer]` without the dense layer: (B, 16 or 32, H/2 or H/4, ...).
+
+    pre_activation (ESRGAN): the block's last conv output before its ReLU and max pooling
+    instead, (B, 16 or 32, H or H/2, ...): signed where the post-ReLU features are >= 0."""
     if layer not in (0, 1):
         raise ValueError(f"layer must be 0 (block 1) or 1 (block 2), got {layer}")
-    h = net.block1(luminance(x))  # (B, 16, H/2, W/2)
-    return net.block2(h) if layer == 1 else h
+    h = luminance(x)  # (B, 1, H, W)
+    if layer == 1:
+        h = net.block1(h)  # (B, 16, H/2, W/2)
+    block = net.block2 if layer == 1 else net.block1
+    return block[:3](h) if pre_activation else block(h)  # conv, ReLU, conv [, ReLU, pool]
 
 
-def feature_loss(sr: Tensor, hr: Tensor, net: nn.Module, layer: int = 1) -> Tensor:
+def feature_loss(sr: Tensor, hr: Tensor, net: nn.Module, layer: int = 1,
+                 pre_activation: bool = False) -> Tensor:
     """SRGAN's feature content loss (eq. 5): the mean over elements of
-    (phi(I^HR) - phi(I^SR))^2, phi = `conv_features(net, ., layer)`."""
-    f_sr = conv_features(net, sr, layer)  # (B, C_l, H_l, W_l)
+    (phi(I^HR) - phi(I^SR))^2, phi = `conv_features(net, ., layer, pre_activation)`."""
+    f_sr = conv_features(net, sr, layer, pre_activation)  # (B, C_l, H_l, W_l)
     with torch.no_grad():
-        f_hr = conv_features(net, hr, layer)
+        f_hr = conv_features(net, hr, layer, pre_activation)
     return (f_sr - f_hr).square().mean()
 
 
@@ -178,6 +255,18 @@ class SRConfig:
     feature: float = opt(1.0, "weight of the FacesNet feature loss (0: off)")
     adversarial: float = opt(1e-2, "weight of G's adversarial loss (0: no D, the pixel baseline)")
     lr: float = opt(1e-4, "both teams, Adam (0.9, 0.999) as in the paper")
+
+
+@dataclass
+class ESRGANConfig(SRConfig):
+    """ESRGAN's options: SRConfig's, an RRDB G, a relativistic average D, pre-ReLU features."""
+
+    loss: str = opt("relativistic_avg", "a key of ganlab.losses.LOSSES; ESRGAN: relativistic "
+                    "average (RaGAN)")
+    blocks: int = opt(2, "G's RRDBs (ESRGAN: 23)")
+    growth: int = opt(16, "channels each dense-block conv adds (ESRGAN: 32)")
+    beta: float = opt(0.2, "residual scaling of every dense block and RRDB")
+    pre_activation: bool = opt(True, "feature loss before the ReLU (ESRGAN); False: after (SRGAN)")
 
 
 def _frozen_faces_net() -> nn.Module:
@@ -199,22 +288,21 @@ def _build_sr(name: str, cfg: SRConfig, shape: tuple[int, ...], n_classes: int) 
     if cfg.feature and shape[1] != 32:
         raise ValueError(f"the feature loss uses FacesNet, a 32x32 network: use 32x32 HR crops "
                          f"(got {shape[1]}) or feature=0")
-    d_fn, g_fn, relativistic = losses.LOSSES[cfg.loss]
-    if relativistic:
-        raise ValueError(f"loss {cfg.loss!r} pairs real and fake logits; use a per-logit loss")
-    nets = {"G": SRResNet(shape[0], cfg.width, cfg.blocks)}
+    d_fn, g_fn, relativistic = losses.LOSSES[cfg.loss]  # relativistic: G's loss reads D(x_r)
+    esr = isinstance(cfg, ESRGANConfig)
+    pre = esr and cfg.pre_activation
+    nets = {"G": RRDBNet(shape[0], cfg.width, cfg.blocks, cfg.growth, cfg.beta) if esr
+            else SRResNet(shape[0], cfg.width, cfg.blocks)}
     if cfg.adversarial:
         nets["D"] = SRDiscriminator(shape[0], cfg.width, shape[1])
     if cfg.feature:
         nets["F"] = _frozen_faces_net()  # no team: never updated
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
+    def hr_vs_sr(ctx: Step):
         hr = ctx.real  # (B, C, H, W)
-        with torch.no_grad():
-            sr = ctx.nets["G"](downsample(hr))
-        real_s, fake_s = ctx.d(hr), ctx.d(sr)  # (B,)
-        return {"loss": d_fn(real_s, fake_s), "real_score": real_s.mean().detach(),
-                "fake_score": fake_s.mean().detach()}
+        return (hr,), (ctx.nets["G"](downsample(hr)),)  # D: real HR crops vs G's upscaling
+
+    d_phase = d_phase_loss(d_fn, hr_vs_sr)
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         hr = ctx.real
@@ -223,9 +311,14 @@ def _build_sr(name: str, cfg: SRConfig, shape: tuple[int, ...], n_classes: int) 
         out = {"pixel": pix.detach()}
         loss = cfg.pixel * pix
         if cfg.feature:
-            feat = feature_loss(sr, hr, ctx.nets["F"])
+            feat = feature_loss(sr, hr, ctx.nets["F"], pre_activation=pre)
             loss, out["feature"] = loss + cfg.feature * feat, feat.detach()
-        if cfg.adversarial:
+        if cfg.adversarial and relativistic:  # ESRGAN's L_G^Ra, eq. 3: reals' scores too
+            with torch.no_grad():
+                real_s = ctx.d(hr)  # (B,)
+            adv = g_fn(real_s, ctx.d(sr))
+            loss, out["adv"] = loss + cfg.adversarial * adv, adv.detach()
+        elif cfg.adversarial:
             adv = g_fn(ctx.d(sr))  # -log D(G(I^LR)) for the non-saturating loss
             loss, out["adv"] = loss + cfg.adversarial * adv, adv.detach()
         out["loss"] = loss
@@ -239,7 +332,19 @@ def _build_sr(name: str, cfg: SRConfig, shape: tuple[int, ...], n_classes: int) 
     return Game(name, nets, teams, phases, nz=1, ema=(), generate=_no_sampling)
 
 
+def _show_sr(cfg: SRConfig, nets: dict[str, nn.Module], hr: Tensor) -> Tensor:
+    lr = downsample(hr)  # (B, C, H/4, W/4)
+    near = F.interpolate(lr, size=hr.shape[-2:], mode="nearest")
+    return columns(near, upsample_bicubic(lr), nets["G"](lr), hr)  # LR | bicubic | SR | HR
+
+
+_SR = dict(data="sr", default_data="sr_photos", samples=False, show=_show_sr)
 register("srgan", Preset("SRGAN: 4x super-resolution, SRResNet G, L1 + FacesNet feature + "
-                         "1e-2 adversarial loss", SRConfig(), builder="superres"), _build_sr)
+                         "1e-2 adversarial loss", SRConfig(), builder="superres", **_SR), _build_sr)
 register("sr-l1", Preset("SRGAN's baseline: the same SRResNet G trained with L1 alone",
-                         SRConfig(feature=0.0, adversarial=0.0), builder="superres"))
+                         SRConfig(feature=0.0, adversarial=0.0), builder="superres", **_SR))
+
+
+register("esrgan", Preset("ESRGAN: 4x super-resolution, RRDB G (no batch norm, residual scaling "
+                          "0.2), relativistic average D, L1 + pre-ReLU FacesNet feature + 1e-2 "
+                          "adversarial loss", ESRGANConfig(), builder="superres", **_SR))

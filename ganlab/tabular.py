@@ -50,7 +50,17 @@ from torch import Tensor, nn
 from . import losses, regularizers
 from .data import Table
 from .options import opt
-from .registry import GANConfig, Preset, gd_teams, register
+from .registry import (
+    DepthPart,
+    GPPart,
+    LossPart,
+    NetPart,
+    OptimPart,
+    Preset,
+    d_phase_loss,
+    gd_teams,
+    register,
+)
 from .train import Game, Phase, Step
 
 __all__ = ["mode_posteriors", "mode_normalize", "mode_denormalize", "ModeNormalizer",
@@ -354,7 +364,7 @@ class PacCritic(nn.Module):
 
 
 @dataclass
-class CTGANConfig(GANConfig):
+class CTGANConfig(GPPart, OptimPart, DepthPart, NetPart, LossPart):
     """CTGAN: pass `**TableTransformer.options()` (layout and frequencies) to variants.build."""
 
     layout: tuple[tuple[int, str], ...] = opt((), "spans of an encoded row (TableTransformer.layout)")
@@ -405,21 +415,19 @@ def ctgan_phases(cfg: CTGANConfig, width: int) -> list[Phase]:
     d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
     cat_spans = _category_spans(cfg.layout)
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
+    def rows(ctx: Step):
         real, cond = ctx.real[:, :width], ctx.real[:, width:]  # (B, width), (B, C)
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z(len(real)), cond)  # (B, width), the same conds
-        real_in, fake_in = torch.cat([real, cond], 1), torch.cat([fake, cond], 1)
-        loss = d_fn(ctx.d(real_in), ctx.d(fake_in))
-        out = {"adv": loss.detach()}
-        if cfg.gp:  # one interpolation weight per pack (interpolate the packed inputs)
-            pac, dim = cfg.pac, real_in.shape[1]
-            packed = lambda x: x.reshape(-1, pac * dim)  # noqa: E731  (B, d) -> (B/pac, pac d)
-            crit = lambda x: ctx.d(x.reshape(-1, dim))  # noqa: E731
-            gp = regularizers.gradient_penalty(crit, packed(real_in), packed(fake_in), weight=cfg.gp)
-            loss, out["gp"] = loss + gp, gp.detach()
-        out["loss"] = loss
-        return out
+        fake = ctx.nets["G"](ctx.z(len(real)), cond)  # (B, width), the same conds
+        return (torch.cat([real, cond], 1),), (torch.cat([fake, cond], 1),)
+
+    def packed_gp(ctx: Step, real: tuple[Tensor, ...], fake: tuple[Tensor, ...]) -> Tensor:
+        # one interpolation weight per pack (interpolate the packed inputs)
+        pac, dim = cfg.pac, real[0].shape[1]
+        packed = lambda x: x.reshape(-1, pac * dim)  # noqa: E731  (B, d) -> (B/pac, pac d)
+        crit = lambda x: ctx.d(x.reshape(-1, dim))  # noqa: E731
+        return regularizers.gradient_penalty(crit, packed(real[0]), packed(fake[0]), weight=cfg.gp)
+
+    d_phase = d_phase_loss(d_fn, rows, penalties={"gp": packed_gp} if cfg.gp else None)
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         cond = ctx.real[:, width:]  # conds drawn by training-by-sampling
@@ -430,6 +438,13 @@ def ctgan_phases(cfg: CTGANConfig, width: int) -> list[Phase]:
         return {"loss": adv + cfg.cond_weight * ce, "adv": adv.detach(), "cond_ce": ce.detach()}
 
     return [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", g_phase)]
+
+
+def prepare_table(table: Table, seed: int) -> tuple[ConditionalSampler, dict]:
+    """A Table -> CTGAN's training-by-sampling data and the build options it fixes (layout and
+    frequencies): `Preset.prepare` of ctgan."""
+    tt = TableTransformer().fit(table)
+    return ConditionalSampler.from_table(tt, table, np.random.default_rng(seed)), tt.options()
 
 
 def _build_ctgan(name: str, cfg: CTGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
@@ -460,7 +475,8 @@ register("ctgan", Preset("CTGAN: mode-specific normalisation, cond vector + trai
                          "packed WGAN-GP critic (pass TableTransformer.options())",
                          CTGANConfig(loss="wasserstein", gp=10.0, width=128, depth=2, nz=32,
                                      lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.9)),
-                         builder="ctgan"), _build_ctgan)
+                         builder="ctgan", data="table", default_data="wine",
+                         prepare=prepare_table), _build_ctgan)
 
 
 # --- evaluation ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from . import losses
 from .metrics.two_sample import fit_real_fake_classifier, real_fake_accuracy
 from .options import opt
-from .registry import GANConfig, Preset, gd_teams, register
+from .registry import LossPart, OptimPart, Preset, d_phase_loss, gd_teams, register
 from .train import Game, Phase, Step
 
 __all__ = ["RecurrentGenerator", "RecurrentDiscriminator", "RGANConfig", "autocorrelation",
@@ -81,9 +81,10 @@ class RecurrentDiscriminator(nn.Module):
 
 
 @dataclass
-class RGANConfig(GANConfig):
-    """RGAN: GANConfig's `width` is both GRUs' hidden size."""
+class RGANConfig(OptimPart, LossPart):
+    """RGAN: both GRUs' hidden size and the noise fed per step (the latent is T * nz_step)."""
 
+    width: int = opt(64, "both GRUs' hidden size")
     nz_step: int = opt(4, "noise dimensions per time step")
     tanh: bool = opt(False, "squash G's output into [-1, 1] (for bounded series such as sines)")
 
@@ -94,13 +95,12 @@ def rgan_phases(cfg: RGANConfig) -> list[Phase]:
     if needs_real:
         raise ValueError(f"loss {cfg.loss!r} needs real scores in G's loss; not supported here")
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        real = ctx.real
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z(len(real)))  # (B, T, C)
-        scores = ctx.d(torch.cat([real, fake]))  # (2B, T): one recurrent pass for both halves
-        loss = d_fn(scores[: len(real)], scores[len(real):])  # mean over rows and steps
-        return {"loss": loss}
+    def series(ctx: Step):
+        real = ctx.real  # (B, T, C)
+        return (real,), (ctx.nets["G"](ctx.z(len(real))),)
+
+    # scores (2B, T): one recurrent pass for both halves; d_fn means over rows and steps
+    d_phase = d_phase_loss(d_fn, series, joint=True)
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         return {"loss": g_fn(ctx.d(ctx.nets["G"](ctx.z())))}
@@ -120,7 +120,8 @@ def _build_rgan(name: str, cfg: RGANConfig, shape: tuple[int, ...], n_classes: i
 
 register("rgan", Preset("recurrent GAN for time series (T, C): GRU G fed noise per step, GRU D "
                         "with a logit per step (Esteban et al. 2017)",
-                        RGANConfig(width=32, lr_g=1e-3, lr_d=1e-3), builder="rgan"), _build_rgan)
+                        RGANConfig(width=32, lr_g=1e-3, lr_d=1e-3), builder="rgan", data="series",
+                        default_data="sines"), _build_rgan)
 
 
 # --- evaluation ------------------------------------------------------------------------------

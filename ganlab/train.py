@@ -346,51 +346,97 @@ def _shapes(nets: dict[str, nn.Module]) -> dict[str, dict[str, list[int]]]:
     return {n: {k: list(v.shape) for k, v in m.state_dict().items()} for n, m in nets.items()}
 
 
+class _Levers:
+    """The speed levers of a run, outside the step's maths (TrainConfig's `amp`,
+    `channels_last`, `fused_optimizer`, `compile`, `cuda_graphs`): where the nets live in
+    memory, which optimiser kernels run, which phases run compiled, under which autocast."""
+
+    def __init__(self, cfg: TrainConfig, device: torch.device) -> None:
+        if cfg.cuda_graphs and device.type != "cuda":
+            raise ValueError(f"cuda_graphs needs a CUDA device, but this run's device is "
+                             f"{device}: drop --cuda-graphs (or use --compile) off a GPU")
+        self.cfg, self.device = cfg, device
+        self.amp = cfg.amp and device.type in ("cuda", "cpu")  # bf16 autocast where it exists
+        self.compiled = cfg.compile or cfg.cuda_graphs
+        self.probed: set[int] = set()  # id of phases whose graph was checked (compile)
+        self.eager: set[int] = set()  # id of phases that differentiate a gradient (compile)
+
+    def place(self, nets: dict[str, nn.Module]) -> None:
+        """Move the nets to the device; channels_last applies to 4-D weights only."""
+        for m in nets.values():
+            m.to(self.device, memory_format=torch.channels_last) if self.cfg.channels_last \
+                else m.to(self.device)
+
+    def optimizer(self, team: Team, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+        """The team's optimiser, with fused (or foreach) kernels under `fused_optimizer`."""
+        fast = _fast_kwargs(team.optimizer, self.device) if self.cfg.fused_optimizer else None
+        return _make_optimizer(team, params, fast)
+
+    def compile(self, nets: dict[str, nn.Module]) -> None:
+        """torch.compile every net in place (state_dict keys stay the same)."""
+        if self.compiled:
+            for m in nets.values():
+                m.compile(mode="reduce-overhead" if self.cfg.cuda_graphs else None)
+
+    def needs_probe(self, phase: Phase) -> bool:
+        """Under compile, a phase's first run checks whether it differentiates a gradient."""
+        return self.compiled and id(phase) not in self.probed
+
+    @contextmanager
+    def context(self, phase: Phase):
+        """bf16 autocast (cfg.amp); under compile, eager for a phase that differentiates a
+        gradient; under CUDA graphs, a fresh graph step."""
+        if self.cfg.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()  # this phase's graphs start afresh
+        with _eager_if(id(phase) in self.eager), \
+                torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            yield
+
+
 class Trainer:
-    """Runs a `Game` on data (a Dataset, or an object with `.sample(n, generator)`)."""
+    """Runs a `Game` on data (a Dataset, or an object with `.sample(n, generator)`).
+
+    Reading order: `fit` (the loop), `train_step` / `_run_phase` / `_losses` (one step);
+    the speed levers live in `_Levers`, the process plumbing (progress bar, signals,
+    checkpoints on schedule, DDP) in the helpers after them."""
 
     def __init__(self, game: Game, data: Any, cfg: TrainConfig | None = None, **overrides: Any):
         self.cfg = cfg = _replace(cfg or TrainConfig(), **overrides)
         self.game, self.data = game, data
         torch.manual_seed(_mix(cfg.seed, 2))  # penalties' interpolation, augmentation, dropout
         self.device = resolve_device(cfg.device)
-        if cfg.cuda_graphs and self.device.type != "cuda":
-            raise ValueError(f"cuda_graphs needs a CUDA device, but this run's device is "
-                             f"{self.device}: drop --cuda-graphs (or use --compile) off a GPU")
-        self.rank, self.world = _dist_info()
+        self._levers = _Levers(cfg, self.device)  # checks the levers; applied below
+        self.rank, self.world = _dist_info()  # (0, 1) unless under torchrun
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.out = Path(cfg.out) if cfg.out else None
-        for m in game.nets.values():  # channels_last applies to 4-D weights only
-            m.to(self.device, memory_format=torch.channels_last) if cfg.channels_last \
-                else m.to(self.device)
-        self._ddp = self._wrap_ddp()
+        self._levers.place(game.nets)
+        self._ddp = self._wrap_ddp()  # {} in a single process
         self._params = {t: [p for n in team.nets for p in game.nets[n].parameters()]
                         for t, team in game.teams.items()}
-        self.optimizers = {t: _make_optimizer(team, self._params[t], _fast_kwargs(
-                               team.optimizer, self.device) if cfg.fused_optimizer else None)
+        self.optimizers = {t: self._levers.optimizer(team, self._params[t])
                            for t, team in game.teams.items()}
         self.ema = {n: copy.deepcopy(game.nets[n]).eval().requires_grad_(False)
                     for n in game.ema} if cfg.ema_decay > 0 else {}
-        self._compiled = cfg.compile or cfg.cuda_graphs
-        if self._compiled:  # in place, after the EMA copies: state_dict keys stay the same
-            for m in game.nets.values():
-                m.compile(mode="reduce-overhead" if cfg.cuda_graphs else None)
-        self._probed: set[int] = set()  # id of phases whose graph was checked (compile)
-        self._eager: set[int] = set()  # id of phases that differentiate a gradient (compile)
+        self._levers.compile(game.nets)  # after the EMA copies, which stay eager
         self._latent_gen = torch.Generator(self.device).manual_seed(_mix(cfg.seed, 1))
         self._batches = _Batches(data, cfg.batch, cfg.seed, self.device, self.rank, self.world,
                                  cfg.channels_last)
         self._fixed_z = torch.randn(64, game.nz, generator=torch.Generator().manual_seed(cfg.seed))
+        self._init_plumbing()
+
+    def _init_plumbing(self) -> None:
+        """Stop requests, the last good checkpoint, the latest logs, and the per-team views
+        of the nets (the team's own DDP-wrapped, the others raw) with their freezing state."""
         self._stop_requested = False
         self._stop_signal = signal.SIGINT
         self._good_ckpt: tuple[Path, int] | None = None  # (path, step) last written from a finite state
         self.resume_notes: list[str] = []  # what resume changed or could not restore, one line each
         self._last: dict[str, Tensor] = {}
         self._frozen_for: str | None = None
-        self._net_params = {n: list(m.parameters()) for n, m in game.nets.items()}
+        self._net_params = {n: list(m.parameters()) for n, m in self.game.nets.items()}
         self._views = {t: {n: (self._ddp.get(n, m) if n in team.nets else m)
-                           for n, m in game.nets.items()} for t, team in game.teams.items()}
+                           for n, m in self.game.nets.items()} for t, team in self.game.teams.items()}
 
     # -- randomness ------------------------------------------------------------------------
 
@@ -406,7 +452,87 @@ class Trainer:
                           generator=self._latent_gen)
         return y[self.rank * n : (self.rank + 1) * n]
 
+    # -- the loop --------------------------------------------------------------------------
+
+    def fit(self, steps: int | None = None) -> list[dict[str, float]]:
+        """Train until `steps` (default cfg.steps) total steps; returns the history."""
+        target = self.cfg.steps if steps is None else steps
+        if target < self.step:
+            raise ValueError(f"already at step {self.step}, past the requested {target}")
+        # a progress bar and Ctrl-C/SIGTERM handlers; on the way out every net is unfrozen
+        with self._running(target) as bar:
+            start = (time.perf_counter(), self.step)  # for the steps/s column
+            # every process stops at the same step (a signal on any rank stops them all)
+            while self.step < target and not self._agree(self._stop_requested):
+                logs = self.train_step()  # every due phase once, the EMA, step += 1
+                self._check_finite(logs)  # NaN/inf: raise, naming the last good checkpoint
+                self._report(logs, target, start, bar)  # a history row when due; the bar
+                self._save_due()  # checkpoint and sample grid on their schedules
+        # the last checkpoint (and samples, loss plot), or TrainingInterrupted after a signal
+        return self._finish()
+
+    def run(self, n: int) -> list[dict[str, float]]:
+        """Train n more steps (for step-by-step widgets)."""
+        return self.fit(self.step + n)
+
     # -- one step --------------------------------------------------------------------------
+
+    def train_step(self) -> dict[str, Tensor]:
+        """Run every phase due at this step, update the EMA, advance the step counter."""
+        logs: dict[str, Tensor] = {}
+        for phase in self.game.phases:
+            if self.step % phase.every:  # a lazy phase (R1 every 16 steps) skips this step
+                continue
+            for _ in range(phase.repeats):  # n_critic: each repeat on fresh data
+                out = self._run_phase(phase)
+            logs.update({f"{phase.name}/{k}": v.detach() for k, v in out.items()})
+        self._update_ema()
+        self.step += 1
+        self._last.update(logs)
+        return logs
+
+    def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
+        """One update of the phase's team: its loss, backward, the optimiser's step."""
+        ctx, out = self._losses(phase)
+        opt, team = self.optimizers[phase.team], self.game.teams[phase.team]
+        opt.zero_grad(set_to_none=True)
+        self._backward(phase, out["loss"])
+        if team.lr_schedule is not None:  # e.g. a linear decay of lr
+            for group in opt.param_groups:
+                group["lr"] = team.lr * team.lr_schedule(self.step)
+        opt.step()
+        if phase.after is not None:  # e.g. WGAN's weight clipping
+            phase.after(ctx)
+        return out
+
+    def _losses(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
+        """The phase's loss dict (and its ctx): only the team's nets collect gradients."""
+        if self._levers.needs_probe(phase):  # compile: the first run checks for double backward
+            return self._probe_compiled(phase)
+        ctx = Step(self, self._phase_nets(phase.team), phase)
+        with self._levers.context(phase):  # autocast; eager or CUDA-graph step under compile
+            out = phase.loss(ctx)
+        if "loss" not in out:
+            raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
+        return ctx, out
+
+    def ema_decay_at(self, step: int) -> float:
+        """The EMA decay used after `step`: cfg.ema_decay, warmed up as (1 + t) / (10 + t)."""
+        return min(self.cfg.ema_decay, (1 + step) / (10 + step))
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if not self.ema:
+            return
+        decay = self.ema_decay_at(self.step)
+        for name, avg in self.ema.items():
+            src = self.game.nets[name]
+            ps, qs = list(avg.parameters()), list(src.parameters())
+            torch._foreach_lerp_(ps, qs, 1.0 - decay)
+            for b_avg, b in zip(avg.buffers(), src.buffers()):
+                b_avg.copy_(b)
+
+    # -- freezing: only the phase's team collects gradients ------------------------------------
 
     def _phase_nets(self, team: str) -> dict[str, nn.Module]:
         """The team's nets (DDP-wrapped when distributed) and the others, frozen and raw."""
@@ -425,40 +551,18 @@ class Trainer:
                 p.requires_grad = True
         self._frozen_for = None
 
-    def _losses(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
-        """The phase's loss dict (and its ctx)."""
-        if self._compiled and id(phase) not in self._probed:
-            return self._probe_compiled(phase)
-        ctx = Step(self, self._phase_nets(phase.team), phase)
-        with self._speed_context(phase):  # autocast; eager or CUDA-graph step under compile
-            out = phase.loss(ctx)
-        if "loss" not in out:
-            raise KeyError(f"phase {phase.name!r} must return a dict with a 'loss' entry")
-        return ctx, out
-
-    # -- speed levers, outside the step's maths ----------------------------------------------
-
-    @contextmanager
-    def _speed_context(self, phase: Phase):
-        """bf16 autocast (cfg.amp); under compile, eager for a phase that differentiates a
-        gradient; under CUDA graphs, a fresh graph step."""
-        amp = self.cfg.amp and self.device.type in ("cuda", "cpu")
-        if self.cfg.cuda_graphs:
-            torch.compiler.cudagraph_mark_step_begin()  # this phase's graphs start afresh
-        with _eager_if(id(phase) in self._eager), \
-                torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-            yield
+    # -- compile: a phase that differentiates a gradient is found, rewound, run eagerly ------
 
     def _probe_compiled(self, phase: Phase) -> tuple[Step, dict[str, Tensor]]:
         """A phase's first run under compile: if its loss differentiates a gradient (which
         compiled graphs cannot), rewind what the run changed and run it eagerly from now on."""
         saved = self._snapshot()
-        self._probed.add(id(phase))
+        self._levers.probed.add(id(phase))
         ctx, out = self._losses(phase)
         if _differentiates_a_gradient(out["loss"]):
             del ctx, out
             self._restore(saved)
-            self._eager.add(id(phase))
+            self._levers.eager.add(id(phase))
             return self._losses(phase)
         return ctx, out
 
@@ -492,80 +596,46 @@ class Trainer:
             del self.game.state[k]
         self.game.state.update(state)
 
-    def _run_phase(self, phase: Phase) -> dict[str, Tensor]:
-        ctx, out = self._losses(phase)
-        opt, team = self.optimizers[phase.team], self.game.teams[phase.team]
-        opt.zero_grad(set_to_none=True)
-        self._backward(phase, out["loss"])
-        if team.lr_schedule is not None:
-            for group in opt.param_groups:
-                group["lr"] = team.lr * team.lr_schedule(self.step)
-        opt.step()
-        if phase.after is not None:
-            phase.after(ctx)
-        return out
+    # -- the loop's plumbing: progress bar, signals, logs and files on schedule ------------------
 
-    def train_step(self) -> dict[str, Tensor]:
-        """Run every phase due at this step, update the EMA, advance the step counter."""
-        logs: dict[str, Tensor] = {}
-        for phase in self.game.phases:
-            if self.step % phase.every:
-                continue
-            for _ in range(phase.repeats):
-                out = self._run_phase(phase)
-            logs.update({f"{phase.name}/{k}": v.detach() for k, v in out.items()})
-        self._update_ema()
-        self.step += 1
-        self._last.update(logs)
-        return logs
-
-    def ema_decay_at(self, step: int) -> float:
-        """The EMA decay used after `step`: cfg.ema_decay, warmed up as (1 + t) / (10 + t)."""
-        return min(self.cfg.ema_decay, (1 + step) / (10 + step))
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        if not self.ema:
-            return
-        decay = self.ema_decay_at(self.step)
-        for name, avg in self.ema.items():
-            src = self.game.nets[name]
-            ps, qs = list(avg.parameters()), list(src.parameters())
-            torch._foreach_lerp_(ps, qs, 1.0 - decay)
-            for b_avg, b in zip(avg.buffers(), src.buffers()):
-                b_avg.copy_(b)
-
-    # -- the loop --------------------------------------------------------------------------
-
-    def fit(self, steps: int | None = None) -> list[dict[str, float]]:
-        """Train until `steps` (default cfg.steps) total steps; returns the history."""
-        target = self.cfg.steps if steps is None else steps
-        if target < self.step:
-            raise ValueError(f"already at step {self.step}, past the requested {target}")
+    @contextmanager
+    def _running(self, target: int):
+        """fit's surroundings: a progress bar (yielded, or None) and stop handlers; on the
+        way out, even on an error, every net unfrozen, the handlers put back, the bar closed."""
         bar = self._bar(target)
         old = self._install_stop_handlers()
-        t0, s0 = time.perf_counter(), self.step
         try:
-            while self.step < target and not self._agree(self._stop_requested):
-                logs = self.train_step()
-                self._check_finite(logs)
-                if self.step % self.cfg.log_every == 0 or self.step == target:
-                    row = self._log(logs, (self.step - s0) / (time.perf_counter() - t0))
-                    if bar is not None:
-                        bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k.endswith("loss")})
-                if bar is not None:
-                    bar.update(1)
-                if self.out is not None and self.rank == 0:
-                    if self.step % self.cfg.ckpt_every == 0:
-                        self.save()
-                    if self.cfg.sample_every and self.step % self.cfg.sample_every == 0:
-                        self.save_samples(self.out / f"samples_{self.step:07d}.png")
+            yield bar
         finally:
             self._unfreeze()
             for signum, handler in (old or {}).items():
                 signal.signal(signum, handler)
             if bar is not None:
                 bar.close()
+
+    def _report(self, logs: dict[str, Tensor], target: int, start: tuple[float, int],
+                bar: Any) -> None:
+        """A history row every log_every steps and at the end (the bar shows its losses)."""
+        if self.step % self.cfg.log_every == 0 or self.step == target:
+            row = self._log(logs, (self.step - start[1]) / (time.perf_counter() - start[0]))
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k.endswith("loss")})
+        if bar is not None:
+            bar.update(1)
+
+    def _save_due(self) -> None:
+        """The checkpoint every ckpt_every steps, a sample grid every sample_every (rank 0 of
+        a run with a run folder)."""
+        if self.out is None or self.rank != 0:
+            return
+        if self.step % self.cfg.ckpt_every == 0:
+            self.save()
+        if self.cfg.sample_every and self.step % self.cfg.sample_every == 0:
+            self.save_samples(self.out / f"samples_{self.step:07d}.png")
+
+    def _finish(self) -> list[dict[str, float]]:
+        """After the loop: the last checkpoint, then TrainingInterrupted if a signal stopped
+        it, else the samples and the loss plot; returns the history."""
         path = self.save() if self.out is not None and self.rank == 0 else None
         if self._stop_requested:
             raise TrainingInterrupted(self._stop_signal, self.step, path)
@@ -573,10 +643,6 @@ class Trainer:
             self.save_samples(self.out / "samples.png")
             self.save_loss_plot(self.out / "losses.png")
         return self.history
-
-    def run(self, n: int) -> list[dict[str, float]]:
-        """Train n more steps (for step-by-step widgets)."""
-        return self.fit(self.step + n)
 
     def _bar(self, target: int):
         if not self.cfg.progress or self.rank != 0 or target == self.step:
@@ -653,7 +719,19 @@ class Trainer:
 
     def save_samples(self, path: Path) -> Path | None:
         """Write what the game can show: samples of G, or (for a game that maps inputs, with
-        `Game.show`) its outputs on the first real items; None when it can show neither."""
+        `Game.show`) its outputs on the first real items; None when it can show neither.
+
+        Drawing them leaves the training RNG (torch's global one, and this CUDA device's) as
+        it was: a run that writes sample grids trains as one that does not (CTGAN's Gumbel
+        noise, a diffusion sampler), and a resumed run, which does not redraw the grid written
+        with its checkpoint, continues bit for bit."""
+        cuda = []  # the CUDA device whose RNG to keep, if any
+        if self.device.type == "cuda":
+            cuda = [self.device.index if self.device.index is not None else torch.cuda.current_device()]
+        with torch.random.fork_rng(devices=cuda):
+            return self._write_samples(path)
+
+    def _write_samples(self, path: Path) -> Path | None:
         from . import viz
 
         real = self._batches.data

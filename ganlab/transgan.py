@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import losses, regularizers
+from . import losses
 from .options import opt
-from .registry import Preset, register
+from .registry import Preset, d_phase_loss, r1_term, register
 from .train import Game, Phase, Step, Team
 
 __all__ = ["Attention", "Block", "TransGenerator", "TransDiscriminator", "patchify", "TransGANConfig",
@@ -175,16 +175,7 @@ def _build_transgan(name: str, cfg: TransGANConfig, shape: tuple[int, ...], n_cl
                        unpatch=cfg.unpatch)
     D = TransDiscriminator(shape[1], shape[0], cfg.patch, cfg.dim, cfg.heads, cfg.d_depth)
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z())  # (B, C, H, W)
-        loss = d_fn(ctx.d(ctx.real), ctx.d(fake))
-        out = {"adv": loss.detach()}
-        if cfg.r1:
-            r1 = regularizers.r1_penalty(ctx.d, ctx.real, gamma=cfg.r1)
-            loss, out["r1"] = loss + r1, r1.detach()
-        out["loss"] = loss
-        return out
+    d_phase = d_phase_loss(d_fn, penalties={"r1": r1_term(cfg.r1)} if cfg.r1 else None)
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         return {"loss": g_fn(ctx.d(ctx.nets["G"](ctx.z())))}
@@ -196,4 +187,5 @@ def _build_transgan(name: str, cfg: TransGANConfig, shape: tuple[int, ...], n_cl
 
 register("transgan", Preset("TransGAN: transformer G (4->8->16 token grids, pixel shuffle) and "
                             "ViT-style D on 2x2 patches; no convolutions",
-                            TransGANConfig(), builder="transgan"), _build_transgan)
+                            TransGANConfig(), builder="transgan", data="images",
+                            default_data="digits"), _build_transgan)

@@ -43,7 +43,7 @@ from .nets import MultiScalePatchGAN, PatchGAN, receptive_field  # noqa: F401 (i
 from .nets import norm2d as _norm
 from .options import opt
 from .paired import split_pair
-from .registry import Preset, register
+from .registry import Preset, columns, d_phase_loss, register
 from .train import Game, Phase, Step, Team
 
 __all__ = ["receptive_field", "PatchGAN", "MultiScalePatchGAN", "UNet", "ResnetGenerator",
@@ -325,13 +325,12 @@ def _build_pix2pix(name: str, cfg: Pix2PixConfig, shape: tuple[int, ...], n_clas
     G = UNet(c_a, c_b, cfg.width, cfg.depth)
     D = PatchGAN(c_a + c_b, cfg.width, cfg.d_layers)
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
+    def io_pairs(ctx: Step):
         src, tgt = split_pair(ctx.real, c_a)
-        with torch.no_grad():
-            fake = ctx.nets["G"](src)
-        real_s = ctx.d(torch.cat([src, tgt], 1))  # D judges (input, output) pairs
-        fake_s = ctx.d(torch.cat([src, fake], 1))
-        return {"loss": 0.5 * d_fn(real_s, fake_s)}  # halved, as in the paper
+        fake = ctx.nets["G"](src)
+        return (torch.cat([src, tgt], 1),), (torch.cat([src, fake], 1),)  # (input, output) pairs
+
+    d_phase = d_phase_loss(d_fn, io_pairs, scale=0.5)  # halved, as in the paper
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         src, tgt = split_pair(ctx.real, c_a)
@@ -494,12 +493,36 @@ def _build_spade(name: str, cfg: SPADEConfig, shape: tuple[int, ...], n_classes:
                 generate=_no_sampling)
 
 
+# --- the presets: what each trains on and shows (Preset.show: (rows, cols, C, H, W)) ----------
+
+
+def _show_pix2pix(cfg: Pix2PixConfig, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    src, tgt = split_pair(x, cfg.source_channels)
+    return columns(src, nets["G"](src), tgt)  # input | output | target
+
+
+def _show_cyclegan(cfg: CycleGANConfig, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    a, b = split_pair(x, cfg.channels_a)
+    return columns(a, nets["G_AB"](a), b, nets["G_BA"](b))  # A | G_AB(A) | B | G_BA(B)
+
+
+def _show_spade(cfg: SPADEConfig, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    labels, img = split_pair(x, cfg.label_channels)
+    z = torch.randn(len(x), cfg.nz, generator=torch.Generator().manual_seed(0)).to(x)
+    grey = labels.argmax(1, keepdim=True).float() / max(1, cfg.label_channels - 1) * 2 - 1
+    return columns(grey, nets["G"](z, labels), img)  # label map | output | picture
+
+
+_PAIRED = dict(data="paired", default_data="photo_pairs", samples=False, show=_show_pix2pix)
 register("pix2pix", Preset("pix2pix: U-Net G, 70x70 PatchGAN on (input, output) pairs, "
-                           "cGAN + 100 L1", Pix2PixConfig(), builder="pix2pix"), _build_pix2pix)
+                           "cGAN + 100 L1", Pix2PixConfig(), builder="pix2pix", **_PAIRED),
+         _build_pix2pix)
 register("pix2pix-l1", Preset("pix2pix's baseline: the same U-Net trained with L1 alone",
-                              Pix2PixConfig(adversarial=0.0), builder="pix2pix"))
+                              Pix2PixConfig(adversarial=0.0), builder="pix2pix", **_PAIRED))
 register("cyclegan", Preset("CycleGAN: two ResNet Gs, two PatchGANs, LSGAN + 10 cycle + "
-                            "5 identity, image pool 50", CycleGANConfig(), builder="cyclegan"),
-         _build_cyclegan)
+                            "5 identity, image pool 50", CycleGANConfig(), builder="cyclegan",
+                            data="unpaired", default_data="texture_domains", samples=False,
+                            show=_show_cyclegan), _build_cyclegan)
 register("spade", Preset("SPADE/GauGAN: label-map-modulated G, multi-scale PatchGAN, hinge + "
-                         "feature matching", SPADEConfig(), builder="spade"), _build_spade)
+                         "feature matching", SPADEConfig(), builder="spade", data="layouts",
+                         default_data="layouts", samples=False, show=_show_spade), _build_spade)

@@ -2,6 +2,8 @@
 
 A variant never copies the training loop; it chooses networks, losses,
 regularisers and phases. Presets are data (`PRESETS`), the CLI lists them.
+This module holds the plain presets below and imports every family module, each
+of which registers its own presets (config, data kind, default data, picture).
 
 - gan: Goodfellow et al. 2014 with the non-saturating G loss; MLPs on points,
   DCGAN (Radford et al. 2016) on images.
@@ -22,23 +24,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import losses, nets
-from .paired import split_pair
 from .registry import (  # noqa: F401
     BUILDERS,
     PRESETS,
+    ConvBiasPart,
+    DepthPart,
+    DNormPart,
     GANConfig,
+    LossPart,
+    NetPart,
+    OptimPart,
     Preset,
+    SNPart,
     UnhonouredOptionError,
     adversarial_phases,
     build,
+    d_phase_loss,
     describe,
     gd_teams,
     honoured,
@@ -52,7 +59,7 @@ __all__ = ["GANConfig", "InfoGANConfig", "PRESETS", "build", "variant_names", "d
 
 
 @dataclass
-class InfoGANConfig(GANConfig):
+class InfoGANConfig(ConvBiasPart, DNormPart, SNPart, OptimPart, DepthPart, NetPart, LossPart):
     """InfoGAN: a categorical and continuous codes recovered by a Q head on D's body."""
 
     n_cat: int = opt(10, "categories of the categorical code")
@@ -164,14 +171,9 @@ def _build_infogan(name: str, cfg: InfoGANConfig, shape: tuple[int, ...], n_clas
         cat, cont = info_codes(z, cfg.n_cat, cfg.n_cont)
         return h, mutual_information_loss(q_cat, q_cont, cat, cont, cfg.cont_weight)
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            fake = ctx.nets["G"](ctx.z())
-        real_s = _d_score(ctx.nets["D"], _d_features(ctx.nets["D"], ctx.real))
-        fake_s = _d_score(ctx.nets["D"], _d_features(ctx.nets["D"], fake))
-        loss = d_fn(real_s, fake_s)
-        return {"loss": loss, "real_score": real_s.mean().detach(),
-                "fake_score": fake_s.mean().detach()}
+    # D's score through its shared features (Q reads the same features)
+    d_phase = d_phase_loss(d_fn, score=lambda ctx, x: _d_score(ctx.nets["D"],
+                                                               _d_features(ctx.nets["D"], x)))
 
     def g_phase(ctx: Step) -> dict[str, Tensor]:
         z = ctx.z()
@@ -202,162 +204,29 @@ for _name, _preset in {
     "cgan": Preset("conditional GAN: label embedding in G, projection D",
                    GANConfig(conditional=True), data="labelled", default_data="digits"),
     "infogan": Preset("InfoGAN: categorical + continuous codes, Q head on D's body (G+Q team)",
-                      InfoGANConfig(), builder="infogan", data="images", default_data="digits",
-                      ignores=("conditional", "gp", "r1", "r1_every", "clip")),
+                      InfoGANConfig(), builder="infogan", data="images", default_data="digits"),
 }.items():
-    register(_name, _preset)
+    # the gan builder: MLPs on points, DCGAN on images (cgan's "needs labelled data" comes from build)
+    register(_name, replace(_preset, also=("points", "images", "labelled")))
 
 # Variant families defined in their own modules register themselves on import; add one
 # line per module here.
+from . import anomaly as _anomaly  # noqa: E402,F401
 from . import attention as _attention  # noqa: E402,F401
 from . import audio as _audio  # noqa: E402,F401
 from . import collapse as _collapse  # noqa: E402,F401
+from . import coulomb as _coulomb  # noqa: E402,F401
+from . import diffusion as _diffusion  # noqa: E402,F401
+from . import domain as _domain  # noqa: E402,F401
 from . import energy as _energy  # noqa: E402,F401
 from . import flowgan as _flowgan  # noqa: E402,F401
 from . import inference as _inference  # noqa: E402,F401
+from . import inpaint as _inpaint  # noqa: E402,F401
+from . import semisup as _semisup  # noqa: E402,F401
 from . import style as _style  # noqa: E402,F401
-from . import (
-    superres,  # noqa: E402
-    tabular,  # noqa: E402
-)
+from . import superres as _superres  # noqa: E402,F401
+from . import tabular as _tabular  # noqa: E402,F401
 from . import timeseries as _timeseries  # noqa: E402,F401
 from . import transgan as _transgan  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401
 from . import vqgan as _vqgan  # noqa: E402,F401
-
-# --- what each family's preset trains on, shows and honours ----------------------------------
-
-
-def _columns(*imgs: Tensor) -> Tensor:
-    """Images side by side, grey ones shown in colour where others are: (rows, cols, C, H, W)."""
-    c = max(x.shape[1] for x in imgs)
-    return torch.stack([x.expand(-1, c, -1, -1) if x.shape[1] == 1 else x for x in imgs], 1)
-
-
-def _show_pix2pix(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
-    src, tgt = split_pair(x, cfg.source_channels)
-    return _columns(src, nets["G"](src), tgt)  # input | output | target
-
-
-def _show_cyclegan(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
-    a, b = split_pair(x, cfg.channels_a)
-    return _columns(a, nets["G_AB"](a), b, nets["G_BA"](b))  # A | G_AB(A) | B | G_BA(B)
-
-
-def _show_spade(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
-    labels, img = split_pair(x, cfg.label_channels)
-    z = torch.randn(len(x), cfg.nz, generator=torch.Generator().manual_seed(0)).to(x)
-    grey = labels.argmax(1, keepdim=True).float() / max(1, cfg.label_channels - 1) * 2 - 1
-    return _columns(grey, nets["G"](z, labels), img)  # label map | output | picture
-
-
-def _show_sr(cfg: Any, nets: dict[str, nn.Module], hr: Tensor) -> Tensor:
-    lr = superres.downsample(hr)  # (B, C, H/4, W/4)
-    near = torch.nn.functional.interpolate(lr, size=hr.shape[-2:], mode="nearest")
-    return _columns(near, superres.upsample_bicubic(lr), nets["G"](lr), hr)  # LR | bicubic | SR | HR
-
-
-def _show_vq(cfg: Any, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
-    return _columns(x, nets["G"](x)[0])  # image | reconstruction
-
-
-def _prepare_table(table: Any, seed: int) -> tuple[Any, dict[str, Any]]:
-    """A Table -> CTGAN's training-by-sampling data and the layout and frequencies to build with."""
-    tt = tabular.TableTransformer().fit(table)
-    sampler = tabular.ConditionalSampler.from_table(tt, table, np.random.default_rng(seed))
-    return sampler, tt.options()
-
-
-_FAMILY_DATA: dict[str, dict[str, Any]] = {
-    "aae": dict(data="images", default_data="digits",
-          ignores=('depth', 'optimizer', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
-                   'conditional', 'conv_bias')),
-    "acgan": dict(data="labelled", default_data="digits",
-          ignores=('depth', 'gp', 'r1', 'r1_every', 'clip', 'conditional', 'conv_bias')),
-    "began": dict(data="images", default_data="digits",
-          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
-                   'conv_bias')),
-    "bigan": dict(data="images", default_data="digits",
-          ignores=('depth', 'gp', 'r1', 'r1_every', 'clip', 'conditional', 'conv_bias')),
-    "biggan": dict(data="labelled", default_data="digits",
-          ignores=('loss', 'depth', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
-                   'conditional', 'conv_bias')),
-    "cgan-concat": dict(data="labelled", default_data="digits",
-          ignores=('depth', 'conditional', 'conv_bias')),
-    "cgan-projection": dict(data="labelled", default_data="digits",
-          ignores=('depth', 'conditional', 'conv_bias')),
-    "collapse-gan": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "collapse-wgan-gp": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "ctgan": dict(data="table", default_data="wine", prepare=_prepare_table,
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "cyclegan": dict(data="unpaired", default_data="texture_domains", samples=False, show=_show_cyclegan,
-          ignores=()),
-    "ebgan": dict(data="images", default_data="digits",
-          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
-                   'conv_bias')),
-    "ebgan-pt": dict(data="images", default_data="digits",
-          ignores=('loss', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
-                   'conv_bias')),
-    "flow-mle": dict(data="points", default_data="ring",
-          ignores=('width', 'depth', 'lr_d', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'sn',
-                   'd_norm', 'conditional', 'conv_bias')),
-    "flowgan": dict(data="points", default_data="ring",
-          ignores=('gp', 'r1', 'r1_every', 'clip', 'd_norm', 'conditional', 'conv_bias')),
-    "flowgan-hybrid": dict(data="points", default_data="ring",
-          ignores=('gp', 'r1', 'r1_every', 'clip', 'd_norm', 'conditional', 'conv_bias')),
-    "fm-gan": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "mbdisc-gan": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "mbstd-gan": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "pacgan2": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "pacgan3": dict(data="points", default_data="ring", train={"batch": 63},
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "pacgan4": dict(data="points", default_data="ring",
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "pix2pix": dict(data="paired", default_data="photo_pairs", samples=False, show=_show_pix2pix,
-          ignores=()),
-    "pix2pix-l1": dict(data="paired", default_data="photo_pairs", samples=False, show=_show_pix2pix,
-          ignores=()),
-    "progan": dict(data="images", default_data="digits",
-          fixed=("gp",),  # its D sees real and fake at different stages' sizes
-          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "rgan": dict(data="series", default_data="sines",
-          ignores=('nz', 'depth', 'gp', 'r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional',
-                   'conv_bias')),
-    "sagan": dict(data="images", default_data="digits",
-          ignores=('loss', 'depth', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'd_norm',
-                   'conditional', 'conv_bias')),
-    "spade": dict(data="layouts", default_data="layouts", samples=False, show=_show_spade,
-          ignores=()),
-    "sr-l1": dict(data="sr", default_data="sr_photos", samples=False, show=_show_sr,
-          ignores=()),
-    "srgan": dict(data="sr", default_data="sr_photos", samples=False, show=_show_sr,
-          ignores=()),
-    "stylegan2": dict(data="images", default_data="digits",
-          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "transgan": dict(data="images", default_data="digits",
-          ignores=()),
-    "unrolled-gan": dict(data="points", default_data="ring",
-          fixed=("optimizer",),  # the unrolled D steps are Adam's
-          ignores=('r1', 'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-    "vae": dict(data="images", default_data="digits",
-          ignores=('loss', 'depth', 'lr_d', 'betas', 'optimizer', 'n_critic', 'gp', 'r1',
-                   'r1_every', 'clip', 'sn', 'd_norm', 'conditional', 'conv_bias', 'gamma',
-                   'pixel_weight')),
-    "vaegan": dict(data="images", default_data="digits",
-          ignores=('depth', 'optimizer', 'n_critic', 'gp', 'r1', 'r1_every', 'clip', 'conditional',
-                   'conv_bias')),
-    "vqgan": dict(data="images", default_data="digits", samples=False, show=_show_vq,
-          ignores=()),
-    "vqgan-noadv": dict(data="images", default_data="digits", samples=False, show=_show_vq,
-          ignores=()),
-    "wavegan": dict(data="audio", default_data="sounds",
-          ignores=('depth', 'sn', 'd_norm', 'conditional', 'conv_bias')),
-}
-for _name, _kw in _FAMILY_DATA.items():
-    PRESETS[_name] = replace(PRESETS[_name], **_kw)

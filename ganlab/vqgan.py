@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from . import losses
 from .nets import PatchGAN
 from .options import opt
-from .registry import Preset, register
+from .registry import Preset, columns, d_phase_loss, register
 from .train import Game, Phase, Step, Team
 
 __all__ = ["nearest_code", "quantize", "vq_losses", "codebook_usage", "adaptive_weight",
@@ -203,10 +203,8 @@ def _build_vqgan(name: str, cfg: VQGANConfig, shape: tuple[int, ...], n_classes:
         out["loss"] = loss
         return out
 
-    def d_phase(ctx: Step) -> dict[str, Tensor]:
-        with torch.no_grad():
-            rec = ctx.nets["G"](ctx.real)[0]
-        return {"loss": d_fn(ctx.d(ctx.real), ctx.d(rec))}
+    # D: images against their reconstructions
+    d_phase = d_phase_loss(d_fn, lambda ctx: ((ctx.real,), (ctx.nets["G"](ctx.real)[0],)))
 
     teams = {"G": Team(("G",), cfg.lr, (0.5, 0.9))}
     phases = [Phase("G", "G", g_phase)]
@@ -216,8 +214,14 @@ def _build_vqgan(name: str, cfg: VQGANConfig, shape: tuple[int, ...], n_classes:
     return Game(name, nets, teams, phases, nz=1, ema=(), generate=_no_sampling)
 
 
+def _show_vq(cfg: VQGANConfig, nets: dict[str, nn.Module], x: Tensor) -> Tensor:
+    return columns(x, nets["G"](x)[0])  # image | reconstruction
+
+
+_VQ = dict(data="images", default_data="digits", samples=False, show=_show_vq)
 register("vqgan", Preset("VQ-GAN: VQ autoencoder (straight-through codebook, beta 0.25) + "
                          "PatchGAN hinge loss with VQGAN's adaptive weight",
-                         VQGANConfig(), builder="vqgan"), _build_vqgan)
+                         VQGANConfig(), builder="vqgan", **_VQ), _build_vqgan)
 register("vqgan-noadv", Preset("VQ-VAE: the same autoencoder and codebook without the "
-                               "adversarial term", VQGANConfig(adversarial=0.0), builder="vqgan"))
+                               "adversarial term", VQGANConfig(adversarial=0.0), builder="vqgan",
+                               **_VQ))

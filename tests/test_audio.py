@@ -113,3 +113,109 @@ def test_wavegan_bad_input():
     game = variants.build("wavegan", (1, 4096), width=2)  # the preset: 4 layers, kernel 25, GP
     Trainer(game, data.sounds(n=8, length=4096), steps=1, batch=4, device="cpu",
             progress=False).fit()
+
+
+# --- HiFi-GAN: the log-mel front end, Griffin-Lim, the vocoder -------------------------------
+
+
+def test_mel_scale_closed_form():
+    assert float(A.hz_to_mel(700.0)) == pytest.approx(2595 * math.log10(2), rel=1e-12)
+    assert float(A.hz_to_mel(1000.0)) == pytest.approx(2595 * math.log10(1 + 1000 / 700), rel=1e-12)
+    f = torch.tensor([0.0, 50.0, 440.0, 3999.0], dtype=torch.float64)
+    torch.testing.assert_close(A.mel_to_hz(A.hz_to_mel(f)), f, rtol=1e-12, atol=1e-9)
+
+
+def test_mel_filterbank_triangles_and_partition_of_unity():
+    n_fft, n_mels, rate = 256, 20, 8000
+    fb = A.mel_filterbank(n_fft, n_mels, rate).double()
+    assert fb.shape == (n_mels, n_fft // 2 + 1) and fb.min() >= 0 and fb.max() <= 1 + 1e-6
+    m = np.linspace(0, 2595 * np.log10(1 + 4000 / 700), n_mels + 2)
+    edges = 700 * (10 ** (m / 2595) - 1)  # Hz, equally spaced in mel
+    freqs = np.arange(n_fft // 2 + 1) * rate / n_fft
+    want = np.stack([np.interp(freqs, edges[k:k + 3], [0.0, 1.0, 0.0]) for k in range(n_mels)])
+    np.testing.assert_allclose(fb.numpy(), want, atol=1e-6)
+    inside = (freqs >= edges[1]) & (freqs <= edges[-2])  # between the first and last centre
+    np.testing.assert_allclose(fb.sum(0).numpy()[inside], 1.0, atol=1e-6)
+    assert fb.sum(0)[~torch.from_numpy(inside)].max() < 1  # the outer half-triangles
+    with pytest.raises(ValueError, match="f_max"):
+        A.mel_filterbank(256, 20, 8000, f_max=5000)
+
+
+def test_stft_and_log_mel_against_numpy_frames():
+    x = torch.randn(2, 1, 512, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    n_fft, hop = 128, 32
+    a = np.pad(x[:, 0].numpy(), ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
+    w = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
+    frames = np.stack([a[:, t * hop:t * hop + n_fft] for t in range(512 // hop + 1)], -1)  # (B, n, T)
+    spec = np.fft.rfft(frames * w[None, :, None], axis=1)  # (B, bins, T)
+    np.testing.assert_allclose(A.stft(x, n_fft, hop).numpy(), spec, atol=1e-9)
+    fb = A.mel_filterbank(n_fft, 16, 8000).double().numpy()
+    want = np.log(np.maximum(np.einsum("mf,bft->bmt", fb, np.abs(spec)), 1e-5))
+    np.testing.assert_allclose(A.log_mel(x, n_fft, hop, 16, 8000).numpy(), want, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(A.istft(A.stft(x, n_fft, hop), 512, n_fft, hop), x[:, 0])
+
+
+def test_mel_to_linear_is_the_least_squares_inverse():
+    fb = A.mel_filterbank(256, 32, 8000).double()
+    mag = 1 + torch.rand(3, 129, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    lin = A.mel_to_linear(torch.log(fb @ mag), 256, 8000)
+    assert lin.shape == mag.shape and lin.min() >= 0
+    mel_err = ((fb @ lin) - fb @ mag).abs().max() / (fb @ mag).abs().max()
+    assert mel_err < 0.05  # it explains the mel bands it came from, up to the clamp at 0
+    assert (lin - mag).abs().mean() > 0.01  # but the detail the bands averaged is gone
+
+
+def test_griffin_lim_converges_on_a_known_signal():
+    t = torch.arange(2048, dtype=torch.float64) / 8000
+    x = (0.5 * torch.sin(2 * math.pi * 440 * t) + 0.3 * torch.sin(2 * math.pi * 1234 * t))[None]
+    mag = A.stft(x).abs()
+    sc = [float(A.spectral_convergence(A.griffin_lim(mag, 2048, iters=n,
+                                                     generator=torch.Generator().manual_seed(0)),
+                                       mag)) for n in (1, 4, 16, 64)]
+    assert all(b <= a + 1e-9 for a, b in zip(sc, sc[1:])), sc  # never increases (their eq. 6)
+    assert sc[-1] < sc[0] / 3, sc
+    assert float(A.spectral_convergence(x, mag)) < 1e-12  # the signal itself: exactly 0
+    # started from the signal's own phases, Griffin-Lim stays on the signal (a fixed point)
+    y = A.griffin_lim(mag, 2048, iters=3, angles=A.stft(x).angle())
+    torch.testing.assert_close(y, x, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="iters"):
+        A.griffin_lim(mag, 2048, iters=0)
+
+
+def test_period_discriminator_sees_every_p_th_sample():
+    d = A.PeriodDiscriminator(3, width=2).double()
+    x = torch.randn(1, 1, 60, dtype=torch.float64)
+    y = x.clone()
+    y[0, 0, 31] += 1.0  # sample 31 lies in column 31 % 3 = 1
+    changed = (d(x)[1][0] - d(y)[1][0]).abs().sum((0, 1, 2)) > 0  # (p,) columns of the first map
+    assert changed.tolist() == [False, True, False]
+    assert d(torch.randn(2, 1, 61, dtype=torch.float64))[0].shape[0] == 2  # padded to 63
+
+
+def test_feature_match_l1_by_hand():
+    g = torch.Generator().manual_seed(0)
+    real = [(None, [torch.randn(2, 3, generator=g), torch.randn(2, 5, generator=g)])]
+    fake = [(None, [torch.randn(2, 3, generator=g), torch.randn(2, 5, generator=g)])]
+    want = sum((a - b).abs().mean() for a, b in zip(real[0][1], fake[0][1]))
+    torch.testing.assert_close(A.feature_match_l1(real, fake), want)
+
+
+def test_hifigan_shapes_step_and_bad_input():
+    assert A.upsample_rates(64) == (4, 4, 4) and A.upsample_rates(32) == (4, 4, 2)
+    with pytest.raises(ValueError, match="power of 2"):
+        A.upsample_rates(48)
+    g = A.HiFiGenerator(16, 16, (4, 2))
+    assert g(torch.randn(2, 16, 9)).shape == (2, 1, 72)
+    game = variants.build("hifigan", (1, 1024), width=16, d_width=2, hop=32, n_mels=16)
+    outs = game.nets["D"](torch.randn(2, 1, 1024))
+    assert len(outs) == len(A.PERIODS) + 3
+    before = {k: [p.clone() for p in m.parameters()] for k, m in game.nets.items()}
+    Trainer(game, data.sounds(n=8, length=1024), steps=1, batch=4, device="cpu",
+            progress=False, ema_decay=0.0).fit()
+    for k in ("G", "D"):
+        assert any(not torch.equal(a, b) for a, b in zip(before[k], game.nets[k].parameters())), k
+    assert game.show(game.nets, data.sounds(n=3, length=1024).x).shape == (3, 2, 1, 16, 33)
+    with pytest.raises(ValueError, match=r"\(1, L\)"):
+        variants.build("hifigan", (2, 1024))
+    with pytest.raises(ValueError, match="mel"):
+        game.generate(game.nets, torch.zeros(1, 1), None)

@@ -20,7 +20,8 @@ from ganlab.train import Trainer
 
 SHAPE = (1, 16, 16)
 SMALL = dict(width=8)
-VARIANTS = ["cgan", "cgan-concat", "cgan-projection", "acgan", "infogan", "bigan", "aae", "vae", "vaegan"]
+VARIANTS = ["cgan", "cgan-concat", "cgan-projection", "acgan", "infogan", "bigan", "bigbigan", "aae",
+            "vae", "vaegan"]
 
 
 def _data(n=32):
@@ -266,3 +267,58 @@ def test_save_pretrained_merges(tmp_path):
                                            "seed": 0, "game": game}}, {"c": ("G",)})
     with pytest.raises(KeyError):
         inference.load_pretrained(path, "a")  # merge=False rewrites the file
+
+
+def test_bigbigan_score_is_the_sum_of_its_three_heads():
+    d = _build("bigbigan", nz=5).nets["D"].eval()  # dropout off
+    g = torch.Generator().manual_seed(0)
+    x, z = torch.randn(6, *SHAPE, generator=g), torch.randn(6, 5, generator=g)
+    s_x, s_z, s_xz = d.scores(x, z)
+    assert s_x.shape == s_z.shape == s_xz.shape == (6,)
+    torch.testing.assert_close(d(x, z), s_x + s_z + s_xz)
+    # each head recomputed from its own branch by hand
+    fx, hz = d.x_body(x).flatten(1), d.z_body(z)
+    torch.testing.assert_close(s_x, fx @ d.x_head.weight[0] + d.x_head.bias[0])
+    torch.testing.assert_close(s_z, hz @ d.z_head.weight[0] + d.z_head.bias[0])
+    torch.testing.assert_close(s_xz, d.joint(torch.cat([fx, hz], 1)).squeeze(1))
+    with pytest.raises(ValueError, match="z must have shape"):
+        d(x, z[:, :3])
+
+
+def test_bigbigan_each_head_gradient_reaches_only_its_inputs():
+    d = _build("bigbigan", nz=5).nets["D"].eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(4, *SHAPE, generator=g).requires_grad_(True)
+    z = torch.randn(4, 5, generator=g).requires_grad_(True)
+    branch = {"x": ("x_body", "x_head"), "z": ("z_body", "z_head"),
+              "xz": ("x_body", "z_body", "joint")}
+    for head, s in zip(("x", "z", "xz"), d.scores(x, z)):
+        names = [n for n, _ in d.named_parameters()]
+        grads = torch.autograd.grad(s.sum(), [x, z, *d.parameters()], allow_unused=True,
+                                    retain_graph=True)
+        gx, gz, gp = grads[0], grads[1], dict(zip(names, grads[2:]))
+        nonzero = lambda t: t is not None and t.abs().sum() > 0  # noqa: E731
+        assert nonzero(gx) == (head in ("x", "xz")), head
+        assert nonzero(gz) == (head in ("z", "xz")), head
+        reached = {n.split(".")[0] for n, t in gp.items() if nonzero(t)}
+        assert reached == set(branch[head]), (head, reached)
+
+
+def test_bigbigan_losses_against_independent_formulas():
+    from types import SimpleNamespace
+
+    game = _build("bigbigan", nz=6)
+    for m in game.nets.values():
+        m.eval()
+    x, z = torch.randn(4, *SHAPE), torch.randn(4, 6)
+    ctx = SimpleNamespace(real=x, nets=game.nets, z=lambda: z)
+    G, E, D = game.nets["G"], game.nets["E"], game.nets["D"]
+    real, fake = D.scores(x, E(x)), D.scores(G(z), z)
+    relu = torch.relu
+    want_d = sum(relu(1 - r).mean() + relu(1 + f).mean() for r, f in zip(real, fake))
+    torch.testing.assert_close(game.phases[0].loss(ctx)["loss"], want_d)
+    want_ge = (real[0] + real[1] + real[2]).mean() - (fake[0] + fake[1] + fake[2]).mean()
+    torch.testing.assert_close(game.phases[1].loss(ctx)["loss"], want_ge)
+    # the null: a single joint hinge on the summed score (plain BiGAN's loss on this D) differs
+    single = relu(1 - sum(real)).mean() + relu(1 + sum(fake)).mean()
+    assert (single - want_d).abs() > 1e-3

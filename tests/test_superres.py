@@ -93,3 +93,76 @@ def test_bad_shapes_raise():
     with pytest.raises(ValueError, match="LR images"):
         game = variants.build("sr-l1", (1, 32, 32), width=8, blocks=1)
         game.generate(game.nets, torch.zeros(1, 1), None)
+
+
+# --- ESRGAN ----------------------------------------------------------------------------------
+
+
+def test_rrdb_has_no_batch_norm_and_scales_its_residuals():
+    g = S.RRDBNet(1, 8, 2, growth=4)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in g.modules())
+    lr = torch.randn(2, 1, 8, 8)
+    torch.testing.assert_close(g(lr), S.upsample_bicubic(lr))  # zero-initialised last conv
+    torch.manual_seed(0)
+    block = S.DenseBlock(6, growth=3).double()
+    x = torch.randn(2, 6, 5, 5, dtype=torch.float64)
+    feats = [x]  # by hand: conv k sees the concatenation of x and every earlier output
+    for conv in block.convs[:4]:
+        feats.append(torch.nn.functional.leaky_relu(conv(torch.cat(feats, 1)), 0.2))
+    residual = block.convs[4](torch.cat(feats, 1))
+    torch.testing.assert_close(block(x), x + 0.2 * residual, rtol=1e-12, atol=1e-12)
+    block.beta = 1.0  # the scaling is exactly the factor on the residual, not on x
+    torch.testing.assert_close(block(x), x + residual, rtol=1e-12, atol=1e-12)
+    rrdb = S.RRDB(6, growth=3).double()
+    inner = rrdb.body[2](rrdb.body[1](rrdb.body[0](x)))
+    torch.testing.assert_close(rrdb(x), x + 0.2 * inner, rtol=1e-12, atol=1e-12)
+    assert all(b.beta == 0.2 for b in rrdb.body)
+
+
+def test_relativistic_average_losses_by_hand_float64():
+    """ESRGAN eq. 1-3: D_Ra(x_r, x_f) = sigmoid(C(x_r) - E[C(x_f)])."""
+    from ganlab import losses
+
+    g = torch.Generator().manual_seed(3)
+    cr, cf = torch.randn(7, generator=g, dtype=torch.float64), torch.randn(7, generator=g,
+                                                                           dtype=torch.float64)
+    r, f = cr.numpy(), cf.numpy()
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    d_rf, d_fr = sig(r - f.mean()), sig(f - r.mean())  # D_Ra(x_r, x_f), D_Ra(x_f, x_r)
+    want_d = -np.mean(np.log(d_rf)) - np.mean(np.log(1 - d_fr))
+    want_g = -np.mean(np.log(1 - d_rf)) - np.mean(np.log(d_fr))
+    torch.testing.assert_close(losses.d_relativistic_avg(cr, cf),
+                               torch.tensor(want_d, dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(losses.g_relativistic_avg(cr, cf),
+                               torch.tensor(want_g, dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    assert abs(want_d - want_g) > 0.1  # the two losses differ on these scores
+
+
+def test_pre_activation_features_are_pre_relu():
+    net = load_faces_net().net
+    x = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    for layer in (0, 1):
+        pre = S.conv_features(net, x, layer, pre_activation=True)
+        post = S.conv_features(net, x, layer)
+        assert (pre < 0).float().mean() > 0.05 and post.min() >= 0
+        # max pooling and ReLU commute: the post-activation block output is pool(relu(pre))
+        torch.testing.assert_close(post, torch.nn.functional.max_pool2d(pre.relu(), 2))
+    h = net.block2[1](net.block2[0](net.layers(x)[0]))  # conv, ReLU of block 2
+    torch.testing.assert_close(S.conv_features(net, x, 1, True), net.block2[2](h))
+    loss = S.feature_loss(x, x.flip(-1), net, pre_activation=True)
+    want = (S.conv_features(net, x, 1, True) - S.conv_features(net, x.flip(-1), 1, True)).square()
+    torch.testing.assert_close(loss, want.mean())
+
+
+def test_esrgan_step_changes_weights_and_uses_the_relativistic_loss():
+    data = S.sr_patches(split="test")
+    game = variants.build("esrgan", (1, 32, 32), width=8, blocks=1, growth=4)
+    assert isinstance(game.nets["G"], S.RRDBNet) and variants.PRESETS["esrgan"].data == "sr"
+    before = {k: [p.detach().clone() for p in m.parameters()] for k, m in game.nets.items()}
+    tr = Trainer(game, data, steps=1, batch=4, progress=False, ema_decay=0.0, device="cpu")
+    tr.fit()
+    for k in ("G", "D"):
+        assert any(not torch.equal(a, b) for a, b in zip(before[k], game.nets[k].parameters())), k
+    assert all(torch.equal(a, b) for a, b in zip(before["F"], game.nets["F"].parameters()))
+    pic = game.show(game.nets, data.x[:2])
+    assert pic.shape == (2, 4, 1, 32, 32)

@@ -106,7 +106,7 @@ def test_compile_runs_a_gradient_penalty_phase_eagerly():
     ta, ha = run(point_game("wgan-gp", n_critic=1), RING)
     tb, hb = run(point_game("wgan-gp", n_critic=1), RING, compile=True)
     d_phase, g_phase = tb.game.phases
-    assert tb._eager == {id(d_phase)} and tb._probed == {id(d_phase), id(g_phase)}
+    assert tb._levers.eager == {id(d_phase)} and tb._levers.probed == {id(d_phase), id(g_phase)}
     for ra, rb in zip(ha, hb):
         for k in ("D/loss", "D/gp", "G/loss"):
             torch.testing.assert_close(ra[k], rb[k], rtol=1e-4, atol=1e-6)
