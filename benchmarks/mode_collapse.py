@@ -483,6 +483,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="results file (default benchmarks/results/mode_collapse_<protocol>.json)")
     p.add_argument("--table", type=Path, help="print the Markdown table of a results file; no training")
     p.add_argument("--write", action="store_true", help="write the table into benchmarks/README.md")
+    p.add_argument("--marker", help="the README block --write replaces (default: mode_collapse, "
+                   "mode_collapse_pacgan or mode_collapse_speed)")
     p.add_argument("--speed", action="store_true", help="trial-steps/s of both net sizes vs the matmul limit")
     p.add_argument("--speed-steps", type=int, default=200)
     args = p.parse_args(argv)
@@ -495,14 +497,14 @@ def main(argv: list[str] | None = None) -> None:
         text = speed_table(res)
         print(text)
         if args.write:
-            write_readme(text, "mode_collapse_speed")
+            write_readme(text, args.marker or "mode_collapse_speed")
         return
     results = json.loads(args.table.read_text()) if args.table else run_all(args)
     text = describe(results) + "\n\n" + table(results) + "\n\n" + goal_report(results)
     print(text)
     if args.write:
         pacgan = results["meta"]["protocol"] == "pacgan"
-        write_readme(text, "mode_collapse_pacgan" if pacgan else "mode_collapse")
+        write_readme(text, args.marker or ("mode_collapse_pacgan" if pacgan else "mode_collapse"))
 
 
 if __name__ == "__main__":

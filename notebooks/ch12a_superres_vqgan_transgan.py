@@ -17,6 +17,7 @@
 # | variant | what is new | ganlab |
 # |---|---|---|
 # | SRGAN | 4x upsampling; pixel + feature + adversarial loss | `srgan`, `sr-l1` (`ganlab.superres`) |
+# | ESRGAN | dense residual blocks, a relativistic average D, features before the ReLU | `esrgan` (`ganlab.superres`) |
 # | VQ-GAN | a codebook with a straight-through gradient; a PatchGAN on the decoder | `vqgan`, `vqgan-noadv` (`ganlab.vqgan`) |
 # | TransGAN | G and D are transformers: tokens, position embeddings, no convolution | `transgan` (`ganlab.transgan`) |
 #
@@ -34,12 +35,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganlab import claims, data, variants, viz
+from ganlab import claims, data, inference, losses, variants, viz
 from ganlab import superres as SR
 from ganlab import transgan as TG
 from ganlab import vqgan as VQ
 from ganlab.budget import budget, pick
-from ganlab.features import load_digits_net
+from ganlab.features import load_digits_net, weights_path
 from ganlab.metrics import fid, high_frequency_energy, psnr
 from ganlab.train import Trainer
 
@@ -134,6 +135,104 @@ ledger.claim("SRGAN's high-frequency energy is, on average over seeds, within a 
              "real crops'", sr_hfe["srgan"], null=sr_hfe["sr-l1"] + [sr_hfe["bicubic"]], how="mean",
              null_name="pixel-only (sr-l1); bicubic", bar=claims.between(hfe_real / 2, 2 * hfe_real),
              fmt=".4f")
+
+# %% [markdown]
+# ## ESRGAN: dense blocks, a relativistic critic, features before the ReLU
+#
+# Wang et al. (2018, ESRGAN) change SRGAN in three places (`esrgan` in `ganlab.superres`):
+#
+# - G's block is the **residual-in-residual dense block** (`SR.RRDB`): three dense blocks of
+#   five convolutions, each convolution seeing the block's input and every earlier output,
+#   each block's residual multiplied by $\beta = 0.2$ before it is added back, and no batch
+#   norm anywhere (the unit tests check both).
+# - D is **relativistic average**: it estimates how much more real a real image is than the
+#   fakes on average, $D_{Ra}(x_r, x_f) = \sigma(C(x_r) - \mathbb{E}[C(x_f)])$, and G's loss is
+#   the same expression with the roles swapped, so G also learns from D's scores of real
+#   images (`losses.d_relativistic_avg`, `losses.g_relativistic_avg`).
+# - The feature loss reads the classifier's features **before** the ReLU, which are signed
+#   and denser than the rectified ones (`SR.conv_features(..., pre_activation=True)`).
+#
+# A short live run shows the loss at work: the relativistic average loss of D's scores,
+# written out with sigmoids here, against the library's; the nearest wrong answer is the
+# plain relativistic loss, which pairs each real image with one fake instead of with the
+# fakes' mean.
+
+# %%
+t, c = time.perf_counter(), time.process_time()
+ESR_GROWTH = pick(cpu=8, full=32)
+ESR_OPTS = dict(width=SR_WIDTH, blocks=SR_BLOCKS, growth=ESR_GROWTH, lr=SR_LR)
+live = fit(variants.build("esrgan", (1, 32, 32), seed=0, **ESR_OPTS), sr_train, 10, 16, 0)
+with torch.no_grad():
+    c_real, c_fake = live.nets["D"](hr), live.nets["D"](live.nets["G"](lr_img))  # (B,) each
+    d_rf = torch.sigmoid(c_real - c_fake.mean())  # D_Ra(x_r, x_f)
+    d_fr = torch.sigmoid(c_fake - c_real.mean())  # D_Ra(x_f, x_r)
+    by_hand = -(d_rf.log().mean() + (1 - d_fr).log().mean())
+    faces_net = live.nets["F"]
+    pre = SR.conv_features(faces_net, hr, 1, pre_activation=True)
+    post = SR.conv_features(faces_net, hr, 1)
+ledger.claim("D's relativistic average loss, written out with sigmoids, is the library's "
+             "(absolute difference)", abs(by_hand - losses.d_relativistic_avg(c_real, c_fake)).item(),
+             null=abs(by_hand - losses.d_relativistic(c_real, c_fake)).item(),
+             null_name="the plain relativistic loss (one fake per real)", bar=claims.at_most(1e-5),
+             fmt=".1e")
+ledger.claim("the features before the ReLU are signed: fraction of negative entries on the test crops",
+             (pre < 0).float().mean().item(), null=(post < 0).float().mean().item(),
+             null_name="the features after the ReLU (SRGAN's)", bar=claims.at_least(0.05), fmt=".2f")
+
+# %% [markdown]
+# ESRGAN's G is slower per step than SRGAN's, so under the cpu budget its three seeds are
+# trained by `scripts/train_ch12a_esrgan.py` with exactly this section's settings (steps,
+# width, blocks, learning rate, batch, train crops, the one trainer from the same seeds: the
+# command and CPU time are in `ganlab/weights/ch12a_esrgan.json`) and evaluated here on the
+# same held-out crops as SRGAN; the full budget trains them live.
+
+# %%
+ESR_SHIPPED = pick(cpu=True, full=False)
+sr_psnr["esrgan"], sr_hfe["esrgan"] = [], []
+for seed in SEEDS:
+    if ESR_SHIPPED:
+        esr = inference.load_pretrained(weights_path("ch12a_esrgan.pt"), f"esrgan-s{seed}",
+                                        shape=(1, 32, 32), n_classes=0)
+    else:
+        esr = fit(variants.build("esrgan", (1, 32, 32), seed=seed, **ESR_OPTS), sr_train, SR_STEPS,
+                  16, seed)
+    with torch.no_grad():
+        out = esr.nets["G"](lr_img).clamp(-1, 1)
+    outs.setdefault("esrgan", out)
+    sr_psnr["esrgan"].append(psnr(out, hr).mean().item())
+    sr_hfe["esrgan"].append(high_frequency_energy(out))
+for k in ("sr-l1", "srgan", "esrgan"):
+    print(f"{k:8s} PSNR {np.round(sr_psnr[k], 2)} dB, high-frequency energy {np.round(sr_hfe[k], 4)} "
+          f"(real crops {hfe_real:.4f})")
+print(f"ESRGAN section: {time.perf_counter() - t:.1f} s wall, {time.process_time() - c:.1f} s CPU")
+fig, axes = plt.subplots(1, 4, figsize=(12, 3.6))
+for ax, k in zip(axes, ["sr-l1", "srgan", "esrgan"]):
+    viz.show_images(outs[k][:8], nrow=2, title=k, ax=ax)
+viz.show_images(hr[:8], nrow=2, title="HR (32x32)", ax=axes[3])
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The check, seed by seed against the pixel-only model (and bicubic): ESRGAN adds
+# high-frequency energy and pays for it in PSNR, as SRGAN does. Against SRGAN, at this
+# budget and from scratch, ESRGAN is not the better of the two: its PSNR is below SRGAN's
+# seed for seed, and its detail differs widely from seed to seed (the per-seed values are
+# printed above). The paper trains ESRGAN from a converged pixel-loss RRDB network at a
+# smaller learning rate, which this short run does not do.
+
+# %%
+ledger.claim("ESRGAN adds high-frequency energy: every seed at least twice the pixel-only model's "
+             "largest", sr_hfe["esrgan"], null=sr_hfe["sr-l1"] + [sr_hfe["bicubic"]],
+             null_name="pixel-only (sr-l1); bicubic", bar=claims.at_least(2 * max(sr_hfe["sr-l1"])),
+             fmt=".4f")
+ledger.claim(f"ESRGAN pays in distortion: PSNR (dB) at least {SR_PSNR_COST} dB below the pixel-only "
+             "model's, every seed", sr_psnr["esrgan"], null=sr_psnr["sr-l1"],
+             null_name="pixel-only (sr-l1)", bar=claims.at_most(min(sr_psnr["sr-l1"]) - SR_PSNR_COST),
+             fmt=".2f")
+ledger.claim("at this budget ESRGAN's PSNR is below SRGAN's, seed for seed (ESRGAN minus SRGAN, dB)",
+             [a - b for a, b in zip(sr_psnr["esrgan"], sr_psnr["srgan"])],
+             null=[a - b for a, b in zip(sr_psnr["sr-l1"], sr_psnr["srgan"])],
+             null_name="pixel-only minus SRGAN", bar=claims.at_most(0.0), fmt=".2f")
 
 # %% [markdown]
 # ## VQ-GAN: a codebook, a straight-through gradient, a patch critic

@@ -12,7 +12,8 @@ phase alone (no latent game): the null of the chapter's prior-matching claim.
 ``bigan-cycle`` is BiGAN with ALICE's explicit cycle term (``cycle_weight``).
 ``bigan-z4`` is plain BiGAN with a 4-number code, for the chapter's linear probe (with
 32 numbers an untrained encoder's random features already give a near-saturated probe on
-the digits). ``aae`` and ``ae`` train longer with a cosine
+the digits). ``bigbigan-z4`` is BigBiGAN (unary x and z heads beside the joint one) with
+the same 4-number code, nets and steps as ``bigan-z4``. ``aae`` and ``ae`` train longer with a cosine
 learning-rate decay to 0 (``train.cosine_decay``) on every team: the latent game
 oscillates, and the decay lets it settle.
 The file is rewritten after every game, so an interrupted run keeps what it finished;
@@ -46,6 +47,7 @@ RUNS = {
     "vae": ("vae", {"width": 16}, 300, ("G", "E")),
     "vaegan": ("vaegan", {"width": 16, "pixel_weight": 1.0}, 200, ("G", "E")),
     "bigan-z4": ("bigan", {"width": 16, "nz": 4}, 2000, ("G", "E")),
+    "bigbigan-z4": ("bigbigan", {"width": 16, "nz": 4}, 2000, ("G", "E")),
 }
 DECAYED = ("aae", "ae")  # keys trained with a cosine learning-rate decay on every team
 
