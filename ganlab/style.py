@@ -11,7 +11,12 @@ Sources, and where this module deviates from them:
 - Karras et al. 2019, "A Style-Based Generator Architecture" (StyleGAN): mapping network
   z -> w (8 layers in the paper, 2 by default here), learned constant input, AdaIN (eq. 1),
   per-layer noise, style mixing (section 3.1), truncation in W, w' = w_avg + psi (w - w_avg)
-  (section 3.3 / appendix B).
+  (section 3.3 / appendix B). `StyleGAN1Generator` is that generator (figure 1b) and the
+  `stylegan` variant trains it. Deviations: bilinear upsampling (no blur), the constant drawn
+  from N(0, 1), and the variant shares `stylegan2`'s game except its G: the residual D (the
+  paper used ProGAN's D), the logistic loss with R1 run lazily every 16 steps with the lr/beta
+  correction (the paper ran R1 every step: `r1_every=1`), style mixing in 90% of the batches, no
+  path-length regularisation (as in the paper).
 - Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN" (StyleGAN2):
   modulated convolution w'_ijk = s_i w_ijk (eq. 1) and demodulation
   w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps) (eq. 3), run as one grouped convolution
@@ -24,9 +29,16 @@ Sources, and where this module deviates from them:
 - Karras et al. 2021, "Alias-Free Generative Adversarial Networks" (StyleGAN3): Fourier-feature
   input (section 3.2), filtered non-linearity (upsample, leaky ReLU, low-pass, downsample,
   section 3.2 and figure 4) and EQ-T, the PSNR between G(translated input) and translated
-  G(input) (section 4). Deviation: signals here are periodic and every resampling and
-  translation is ideal (FFT), instead of windowed-sinc FIR filters on a canvas with margins;
-  `AliasFreeGenerator` is one resolution with circular convs and no noise or input transform.
+  G(input) (section 4). Config R (section 3.2, "rotation equivariance"): 1x1 convolutions and a
+  radially symmetric low-pass (the paper's jinc-based filter; here its ideal response, a disk in
+  the spectrum) in the filtered non-linearity, `AliasFreeGenerator(rotation=True)`; EQ-R
+  (section 4, appendix E): the PSNR between G(rotated input) and rotated G(input) inside a
+  central disk, `eq_r` / `eq_r_generator`. Deviation: signals here are periodic and every
+  resampling, translation and rotation is ideal (FFT; the rotation evaluates the image's Fourier
+  series at the rotated pixel positions), instead of windowed-sinc FIR filters on a canvas with
+  margins; `AliasFreeGenerator` is one resolution with circular convs and no noise or input
+  transform, and a rotated input is rendered on a larger periodic canvas (`canvas`) cropped to
+  the image, so that the wrap-around of its non-periodic features lies outside the image.
 """
 
 from __future__ import annotations
@@ -45,11 +57,12 @@ from .train import Game, Phase, Step, Team
 
 __all__ = ["pixel_norm", "fade_in", "EqualLinear", "EqualConv2d", "ProGenerator",
            "ProDiscriminator", "progan_schedule", "adain", "AdaINLayer", "NoiseInput",
-           "MappingNetwork", "modulated_conv2d", "ModulatedConv2d", "StyleGenerator",
+           "MappingNetwork", "modulated_conv2d", "ModulatedConv2d", "StyleGenerator", "StyleGAN1Generator",
            "ResidualDiscriminator", "truncate_w", "mix_styles", "path_lengths",
            "path_length_penalty", "project", "fourier_features", "fft_resize", "translate",
            "filtered_lrelu", "ToyStack", "eq_t", "AliasFreeGenerator", "eq_t_generator",
-           "aliasfree_game", "lazy_regularization"]
+           "aliasfree_game", "lazy_regularization", "rotate_fourier", "radial_lowpass", "rotate",
+           "disk_mask", "eq_r", "eq_r_generator"]
 
 SQRT2 = math.sqrt(2.0)
 
@@ -236,10 +249,15 @@ class NoiseInput(nn.Module):
         self.strength = nn.Parameter(torch.zeros(channels))
         self.register_buffer("const", torch.randn(1, 1, size, size))  # for noise_mode="const"
 
-    def forward(self, x: Tensor, mode: str = "random") -> Tensor:
-        if mode == "none":
-            return x
-        noise = torch.randn_like(x[:, :1]) if mode == "random" else self.const  # (B|1, 1, H, W)
+    def forward(self, x: Tensor, mode: str = "random", noise: Tensor | None = None) -> Tensor:
+        """x + strength_c * noise; `noise` (B|1, 1, H, W) given: that image, whatever `mode`."""
+        if noise is None:
+            if mode == "none":
+                return x
+            noise = torch.randn_like(x[:, :1]) if mode == "random" else self.const  # (B|1, 1, H, W)
+        elif noise.dim() != 4 or noise.shape[1] != 1 or noise.shape[2:] != x.shape[2:]:
+            raise ValueError(f"a noise image must be (B or 1, 1, {x.shape[2]}, {x.shape[3]}); "
+                             f"got {tuple(noise.shape)}")
         return x + self.strength[None, :, None, None] * noise
 
 
@@ -404,6 +422,85 @@ class StyleGenerator(nn.Module):
         return self.synthesis(ws)
 
 
+class _AdaINStyleLayer(nn.Module):
+    """One StyleGAN (v1) layer: [upsample, 3x3 conv], noise (B), bias, leaky ReLU, AdaIN (A)."""
+
+    def __init__(self, c_in: int, c_out: int, w_dim: int, size: int, conv: bool, up: bool) -> None:
+        super().__init__()
+        self.conv = EqualConv2d(c_in, c_out, bias=False) if conv else None
+        self.up, self.size = up, size
+        self.noise, self.bias = NoiseInput(c_out, size), nn.Parameter(torch.zeros(c_out))
+        self.style = AdaINLayer(c_out, w_dim)
+
+    def forward(self, x: Tensor, w: Tensor, noise_mode: str, noise: Tensor | None = None) -> Tensor:
+        if self.up:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        if self.conv is not None:
+            x = self.conv(x)  # (B, C, H, W)
+        x = self.noise(x, noise_mode, noise)  # + per-pixel noise times a per-channel strength
+        return self.style(_lrelu(x + self.bias[None, :, None, None]), w)  # AdaIN from this w
+
+
+class StyleGAN1Generator(nn.Module):
+    """StyleGAN (v1) G (Karras et al. 2019, figure 1b): mapping z -> w, a learned 4x4 constant,
+    and per layer noise, bias, leaky ReLU and `AdaINLayer` from that layer's w.
+
+    The 4x4 block is the constant (noise, AdaIN) then a 3x3 conv (noise, AdaIN); each doubling
+    is upsample + 3x3 conv and a second 3x3 conv, each followed by noise and AdaIN; one 1x1
+    to-RGB (no style) at the last resolution. So `num_ws` = 2 per resolution (6 at 16x16, 18 at
+    1024 as in the paper), and w_i reaches layers >= i only. The last AdaIN sets each channel's
+    mean to the last style's y_b and to-RGB is linear, so each image's mean over its pixels is a
+    function of the last style alone. Same API as `StyleGenerator`
+    (`map`, `broadcast`, `forward` with style mixing in training mode, `synthesis`, `w_avg`).
+    Deviations: bilinear upsampling instead of nearest + blur, the constant drawn from N(0, 1)
+    (the official code starts it at 1: a flat map, which instance norm cannot tell apart).
+    """
+
+    map, broadcast, forward = StyleGenerator.map, StyleGenerator.broadcast, StyleGenerator.forward
+
+    def __init__(self, nz: int, size: int, channels: int = 1, width: int = 32, w_dim: int = 32,
+                 map_layers: int = 2, mix_prob: float = 0.9, w_avg_beta: float = 0.995) -> None:
+        super().__init__()
+        n = _stages(size)
+        self.nz, self.w_dim, self.mix_prob, self.w_avg_beta = nz, w_dim, mix_prob, w_avg_beta
+        self.mapping = MappingNetwork(nz, w_dim, map_layers)
+        self.const = nn.Parameter(torch.randn(1, width, 4, 4))
+        self.layers = nn.ModuleList([_AdaINStyleLayer(width, width, w_dim, 4, False, False),
+                                     _AdaINStyleLayer(width, width, w_dim, 4, True, False)])
+        for s in range(1, n):
+            r = 4 * 2 ** s
+            self.layers.extend([_AdaINStyleLayer(width, width, w_dim, r, True, True),
+                                _AdaINStyleLayer(width, width, w_dim, r, True, False)])
+        self.to_rgb = EqualConv2d(width, channels, 1)
+        self.num_ws = len(self.layers)
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+    @property
+    def noise_sizes(self) -> list[int]:
+        """The side of each layer's noise image, layer by layer (4, 4, 8, 8, ...)."""
+        return [layer.size for layer in self.layers]
+
+    def synthesis(self, ws: Tensor, noise_mode: str = "auto",
+                  noise: list[Tensor] | None = None) -> Tensor:
+        """Images (B, C, H, W) from per-layer styles ws (B, num_ws, w_dim).
+
+        noise_mode: 'random' (fresh per-pixel noise), 'const' (each layer's fixed image), 'none'
+        (noise off); 'auto' is random in training mode, const in eval mode. `noise`: one image
+        (B|1, 1, r, r) per layer (`noise_sizes`), used instead of the mode's.
+        """
+        if ws.dim() != 3 or ws.shape[1] != self.num_ws:
+            raise ValueError(f"ws must be (B, {self.num_ws}, {self.w_dim}); got {tuple(ws.shape)}")
+        if noise is not None and len(noise) != self.num_ws:
+            raise ValueError(f"noise must be a list of {self.num_ws} images, one per layer "
+                             f"(sides {self.noise_sizes}); got {len(noise)}")
+        if noise_mode == "auto":
+            noise_mode = "random" if self.training else "const"
+        x = self.const.expand(ws.shape[0], -1, -1, -1)  # (B, W, 4, 4)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, ws[:, i], noise_mode, None if noise is None else noise[i])
+        return self.to_rgb(x)  # (B, C, H, W)
+
+
 class _ResBlockD(nn.Module):
     def __init__(self, c: int) -> None:
         super().__init__()
@@ -502,6 +599,21 @@ def fourier_features(freqs: Tensor, phases: Tensor, size: int, shift: tuple[floa
     return torch.sin(2 * math.pi * arg + phases[:, None, None])[None]  # (1, F, H, W)
 
 
+def rotate_fourier(freqs: Tensor, phases: Tensor, angle: float, size: int) -> tuple[Tensor, Tensor]:
+    """Fourier features rotated by `angle` radians about the canvas centre c = (size - 1) / 2.
+
+    Sampling sin(2 pi f . q / size + phi) at q = R^-1 (p - c) + c equals
+    sin(2 pi (R f) . p / size + phi') with phi' = phi + 2 pi (f - R f) . c / size: rotate the
+    frequencies, shift the phases. R = [[cos a, -sin a], [sin a, cos a]] acts on (x, y) =
+    (column, row), the convention of `rotate`. Returns (freqs (F, 2), phases (F,)).
+    """
+    c, s = math.cos(angle), math.sin(angle)
+    rot = torch.tensor([[c, -s], [s, c]], dtype=freqs.dtype, device=freqs.device)
+    rf = freqs @ rot.T  # (F, 2): R f
+    centre = (size - 1) / 2
+    return rf, phases + 2 * math.pi * (freqs - rf).sum(1) * centre / size
+
+
 def _band_index(n: int, m: int, device) -> Tensor:
     h = m // 2
     return torch.cat([torch.arange(0, h), torch.arange(n - h + 1, n)]).to(device)  # no Nyquist bin
@@ -533,10 +645,56 @@ def translate(x: Tensor, shift: tuple[float, float]) -> Tensor:
     return torch.fft.ifft2(torch.fft.fft2(x) * ramp).real
 
 
-def filtered_lrelu(x: Tensor, up: int = 2, slope: float = 0.2) -> Tensor:
-    """The alias-free non-linearity: upsample `up` x, leaky ReLU, ideal low-pass, downsample."""
+def radial_lowpass(x: Tensor, cutoff: float) -> Tensor:
+    """Ideal radially symmetric low-pass of a periodic (..., n, n) image: keep the spectrum's bins
+    with |k| < cutoff cycles per canvas (a disk: the frequency response of an ideal jinc filter)."""
+    n = x.shape[-1]
+    k = torch.fft.fftfreq(n, 1.0 / n, device=x.device)  # signed bins, cycles per canvas
+    keep = k[None, :].square() + k[:, None].square() < cutoff**2  # (n, n) disk
+    return torch.fft.ifft2(torch.fft.fft2(x) * keep).real
+
+
+def rotate(x: Tensor, angle: float) -> Tensor:
+    """Rotate a periodic band-limited (..., n, n) image by `angle` radians about its centre.
+
+    Evaluates the image's Fourier series (its band-limited interpolant; Nyquist bins dropped, as in
+    `translate`) at q = R^-1 (p - c) + c, c = (n - 1) / 2, R as in `rotate_fourier`: exact for a
+    trigonometric polynomial, in float64; a quarter turn is a pixel permutation
+    (`torch.rot90(x, -1, (-2, -1))`). Pixels whose source lies outside the canvas take the periodic
+    extension's values: mask them (`disk_mask`) when the image is not periodic.
+    """
+    n = x.shape[-1]
+    X = torch.fft.fft2(x.to(torch.float64), norm="forward")  # (..., n, n) Fourier coefficients
+    if n % 2 == 0:
+        X[..., n // 2, :] = 0
+        X[..., :, n // 2] = 0
+    k = torch.fft.fftfreq(n, 1.0 / n, dtype=torch.float64, device=x.device)  # signed bins
+    p = torch.arange(n, dtype=torch.float64, device=x.device) - (n - 1) / 2
+    py, px = (t.reshape(-1) for t in torch.meshgrid(p, p, indexing="ij"))  # (n*n,) rows, cols
+    c, s = math.cos(angle), math.sin(angle)
+    qx, qy = c * px + s * py + (n - 1) / 2, -s * px + c * py + (n - 1) / 2  # R^-1 (p - c) + c
+    ky, kx = (t.reshape(-1) for t in torch.meshgrid(k, k, indexing="ij"))  # (n*n,) bins
+    basis = torch.exp(2j * math.pi * (qx[:, None] * kx[None] + qy[:, None] * ky[None]) / n)
+    out = (X.reshape(*X.shape[:-2], n * n) @ basis.T).real  # (..., n*n) the series at q
+    return out.reshape(x.shape).to(x.dtype)
+
+
+def disk_mask(size: int, radius: float | None = None) -> Tensor:
+    """(size, size) bool: pixel centres within `radius` (default size / 2) of (size - 1) / 2."""
+    p = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    r = size / 2 if radius is None else radius
+    return p[None, :].square() + p[:, None].square() <= r * r
+
+
+def filtered_lrelu(x: Tensor, up: int = 2, slope: float = 0.2, radial: bool = False) -> Tensor:
+    """The alias-free non-linearity: upsample `up` x, leaky ReLU, ideal low-pass, downsample.
+
+    `radial=True` (config R) low-passes to the disk |k| < n / 2 (`radial_lowpass`), which every
+    rotation maps to itself, instead of the square band |k_x|, |k_y| < n / 2."""
     n = x.shape[-1]
     h = F.leaky_relu(fft_resize(x, n * up), slope) * SQRT2  # new harmonics live at the high rate
+    if radial:
+        h = radial_lowpass(h, n / 2)  # the disk inside the square band
     return fft_resize(h, n)  # low-pass to the original band, then back to n x n
 
 
@@ -588,45 +746,77 @@ class AliasFreeGenerator(nn.Module):
     |f| <= bandlimit) mixed by a learned 1x1 conv; `depth` modulated 3x3 convs with circular
     padding at one resolution; a modulated 1x1 ToRGB. `filtered=True` uses `filtered_lrelu` after
     each conv (alias-free, StyleGAN3); False the pointwise leaky ReLU of StyleGAN2: one
-    architecture, two non-linearities. Deviations from StyleGAN3: no noise inputs, no learned
-    input transform, one resolution, ideal (FFT) filters. `synthesis(ws, shift=t)` translates the
-    input by t pixels, which for an equivariant G translates the image by t.
+    architecture, two non-linearities. `rotation=True` is StyleGAN3's config R: 1x1 modulated
+    convs, input frequencies drawn inside the disk |f| <= bandlimit, and the filtered
+    non-linearity's low-pass radially symmetric (`filtered_lrelu(radial=True)`). Deviations from
+    StyleGAN3: no noise inputs, no learned input transform, one resolution, ideal (FFT) filters.
+    `synthesis(ws, shift=t)` translates the input by t pixels, which for an equivariant G
+    translates the image by t; `synthesis(ws, angle=a, canvas=m)` rotates it by a radians about the
+    image centre, rendered on an m x m periodic canvas and cropped to the image.
     """
 
     map, broadcast, forward = StyleGenerator.map, StyleGenerator.broadcast, StyleGenerator.forward
 
     def __init__(self, nz: int, size: int, channels: int = 1, width: int = 16, w_dim: int = 32,
                  depth: int = 4, filtered: bool = True, n_freq: int = 16, bandlimit: int = 5,
-                 map_layers: int = 2, mix_prob: float = 0.9, w_avg_beta: float = 0.995) -> None:
+                 map_layers: int = 2, mix_prob: float = 0.9, w_avg_beta: float = 0.995,
+                 rotation: bool = False) -> None:
         super().__init__()
         self.nz, self.w_dim, self.mix_prob, self.w_avg_beta = nz, w_dim, mix_prob, w_avg_beta
-        self.size, self.filtered, self.num_ws = size, filtered, depth + 1
+        self.size, self.filtered, self.num_ws, self.rotation = size, filtered, depth + 1, rotation
         self.mapping = MappingNetwork(nz, w_dim, map_layers)
-        f = torch.randint(-bandlimit, bandlimit + 1, (n_freq, 2))  # whole cycles: periodic
+        if rotation:  # whole cycles inside a disk: the same band in every direction
+            r = range(-bandlimit, bandlimit + 1)
+            pool = torch.tensor([(a, b) for a in r for b in r if a * a + b * b <= bandlimit**2])
+            f = pool[torch.randperm(len(pool))[:n_freq]]  # (n_freq, 2)
+        else:
+            f = torch.randint(-bandlimit, bandlimit + 1, (n_freq, 2))  # whole cycles: periodic
         self.register_buffer("freqs", f.float())
         self.register_buffer("phases", torch.rand(n_freq) * 2 * math.pi)
         self.input_proj = EqualConv2d(n_freq, width, 1)
-        self.convs = nn.ModuleList(ModulatedConv2d(width, width, 3, w_dim) for _ in range(depth))
+        k = 1 if rotation else 3  # config R: 1x1 convs, no spatial kernel to break rotations
+        self.convs = nn.ModuleList(ModulatedConv2d(width, width, k, w_dim) for _ in range(depth))
         self.biases = nn.Parameter(torch.zeros(depth, width))
         self.to_rgb = ModulatedConv2d(width, channels, 1, w_dim, demodulate=False)
         self.rgb_bias = nn.Parameter(torch.zeros(channels))
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
-    def synthesis(self, ws: Tensor, noise_mode: str = "auto", shift: tuple[float, float] = (0.0, 0.0)
-                  ) -> Tensor:
-        """Images (B, C, H, W) from ws (B, num_ws, w_dim); the input translated by `shift` pixels.
+    def input(self, shift: tuple[float, float] = (0.0, 0.0), angle: float = 0.0,
+              canvas: int | None = None) -> Tensor:
+        """The Fourier features (1, n_freq, m, m): rotated by `angle` radians about the image
+        centre (`rotate_fourier`), then translated by `shift` pixels, sampled on an m x m canvas
+        (m = `canvas`, default the image size) whose central size x size pixels are the image."""
+        m = canvas or self.size
+        if m < self.size or (m - self.size) % 2:
+            raise ValueError(f"canvas must be >= {self.size} and differ from it by an even number; got {m}")
+        freqs, phases = self.freqs, self.phases
+        if angle:
+            freqs, phases = rotate_fourier(freqs, phases, angle, self.size)
+        o = (m - self.size) / 2  # the image's offset on the canvas
+        return fourier_features(freqs * m / self.size, phases, m, (shift[0] + o, shift[1] + o))
+
+    def synthesis(self, ws: Tensor, noise_mode: str = "auto", shift: tuple[float, float] = (0.0, 0.0),
+                  angle: float = 0.0, canvas: int | None = None) -> Tensor:
+        """Images (B, C, H, W) from ws (B, num_ws, w_dim); the input rotated by `angle` radians
+        and translated by `shift` pixels, rendered on a `canvas` x `canvas` periodic canvas and
+        cropped to the central H x W (`input`).
 
         `noise_mode` is accepted for `path_lengths` and ignored: this G has no noise inputs.
         """
         if ws.dim() != 3 or ws.shape[1] != self.num_ws:
             raise ValueError(f"ws must be (B, {self.num_ws}, {self.w_dim}); got {tuple(ws.shape)}")
-        x = self.input_proj(fourier_features(self.freqs, self.phases, self.size, shift))  # (1, W, H, W)
+        x = self.input_proj(self.input(shift, angle, canvas))  # (1, W, m, m)
         x = x.expand(ws.shape[0], -1, -1, -1)
         for i, conv in enumerate(self.convs):
-            x = conv(F.pad(x, [1] * 4, mode="circular"), ws[:, i])[..., 1:-1, 1:-1]  # circular 3x3
+            if conv.weight.shape[-1] == 3:
+                x = conv(F.pad(x, [1] * 4, mode="circular"), ws[:, i])[..., 1:-1, 1:-1]  # circular 3x3
+            else:
+                x = conv(x, ws[:, i])  # 1x1 (config R)
             x = x + self.biases[i][None, :, None, None]
-            x = filtered_lrelu(x) if self.filtered else _lrelu(x)
-        return self.to_rgb(x, ws[:, -1]) + self.rgb_bias[None, :, None, None]  # (B, C, H, W)
+            x = filtered_lrelu(x, radial=self.rotation) if self.filtered else _lrelu(x)
+        y = self.to_rgb(x, ws[:, -1]) + self.rgb_bias[None, :, None, None]  # (B, C, m, m)
+        o = (y.shape[-1] - self.size) // 2
+        return y[..., o:o + self.size, o:o + self.size]  # (B, C, H, W)
 
 
 @torch.no_grad()
@@ -639,20 +829,49 @@ def eq_t_generator(G: AliasFreeGenerator, ws: Tensor, shifts: list[tuple[float, 
     return float(torch.stack(vals).mean())
 
 
+@torch.no_grad()
+def eq_r(render, angles: list[float], data_range: float | None = None,
+         radius: float | None = None) -> float:
+    """EQ-R: mean over angles and images of the PSNR (`ganlab.metrics.psnr`) inside the central
+    disk (`disk_mask(n, radius)`) between render(a), the output (B, C, n, n) for the input rotated
+    by a radians, and rotate(render(0.0), a), the unrotated output rotated by a.
+
+    `data_range` None takes max - min of the reference's disk pixels over the batch (as `eq_t`,
+    for outputs without a fixed range)."""
+    y0 = render(0.0)  # (B, C, n, n)
+    mask = disk_mask(y0.shape[-1], radius).to(y0.device)
+    vals = []
+    for a in angles:
+        ref = rotate(y0, a)[..., mask][..., None, :]  # (B, C, 1, N): the disk's pixels
+        out = render(a)[..., mask][..., None, :]
+        r = float(ref.max() - ref.min()) if data_range is None else data_range
+        vals.append(_psnr_db(out, ref, r).mean())
+    return float(torch.stack(vals).mean())
+
+
+def eq_r_generator(G: AliasFreeGenerator, ws: Tensor, angles: list[float], canvas: int | None = 32,
+                   data_range: float = 2.0) -> float:
+    """EQ-R of a generator (`eq_r`, range 2 for [-1, 1] images): G(input rotated by a, rendered on
+    a `canvas`-pixel canvas and cropped) against rotate(G(input), a), inside the central disk."""
+    return eq_r(lambda a: G.synthesis(ws, angle=a, canvas=canvas if a else None), angles, data_range)
+
+
 def aliasfree_game(shape: tuple[int, ...], filtered: bool, depth: int = 4, seed: int = 0,
-                   **overrides) -> Game:
+                   rotation: bool = False, **overrides) -> Game:
     """The `stylegan2` game (same D, losses, lazy R1 and path-length phases, teams) with its G
-    replaced by an `AliasFreeGenerator` (`filtered` picks the non-linearity), seeded by `seed`."""
+    replaced by an `AliasFreeGenerator` (`filtered` picks the non-linearity, `rotation` config R),
+    seeded by `seed`."""
     game = build("stylegan2", shape, seed=seed, **overrides)
     cfg = game.config
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G = AliasFreeGenerator(game.nz, shape[1], shape[0], cfg["width"], cfg["w_dim"], depth,
-                               filtered, map_layers=cfg["map_layers"], mix_prob=cfg["mix_prob"])
-    name = "aliasfree" if filtered else "aliasfree-pointwise"
+                               filtered, map_layers=cfg["map_layers"], mix_prob=cfg["mix_prob"],
+                               rotation=rotation)
+    name = ("aliasfree" if filtered else "aliasfree-pointwise") + ("-r" if rotation else "")
     return Game(name, {"G": G, "D": game.nets["D"]}, game.teams, game.phases, nz=game.nz,
                 state=game.state, generate=game.generate,
-                config={**cfg, "generator": name, "depth": depth})
+                config={**cfg, "generator": name, "depth": depth, "rotation": rotation})
 
 
 # --- variants: progan and stylegan2, run by the one trainer ---------------------------------
@@ -724,11 +943,27 @@ class StyleGAN2Config(R1ClipPart, GPPart, OptimPart, NetPart, LossPart):
     width: int = 32
 
 
-def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_classes: int) -> Game:
-    nz = cfg.nz or 32
-    G = StyleGenerator(nz, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers, cfg.mix_prob)
+def _style_game(name: str, cfg: StyleGAN2Config | StyleGANConfig, shape: tuple[int, ...], G: nn.Module,
+                extra: tuple[Phase, ...] = (), state: dict | None = None) -> Game:
+    """The StyleGAN game around generator G: residual D, `adversarial_phases` (D, lazy R1 via
+    Phase.every, G) plus `extra` phases; lazy R1's lr/betas correction on D's team."""
     D = ResidualDiscriminator(shape[1], shape[0], cfg.width)
-    phases = adversarial_phases(cfg, False)  # D, lazy R1 (Phase.every), G
+    teams = gd_teams(cfg)
+    for ph in extra:  # a lazy G regulariser: lr, betas times c = k/(k+1)
+        teams[ph.team] = lazy_regularization(teams[ph.team], ph.every)
+    if cfg.r1:
+        teams["D"] = lazy_regularization(teams["D"], cfg.r1_every)
+
+    def generate(nets, z, labels):  # G has no tanh (as in the papers): clamp to the display range
+        return nets["G"](z).clamp(-1, 1)
+
+    return Game(name, {"G": G, "D": D}, teams, adversarial_phases(cfg, False) + list(extra),
+                nz=G.nz, state=state or {}, generate=generate)
+
+
+def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_classes: int) -> Game:
+    G = StyleGenerator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers,
+                       cfg.mix_prob)
     state = {"pl_mean": torch.zeros(())}
 
     def pl_phase(ctx: Step) -> dict[str, Tensor]:
@@ -738,17 +973,30 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
         pen, state["pl_mean"] = path_length_penalty(lengths, state["pl_mean"].to(lengths.device))
         return {"loss": cfg.pl_weight * pen * ctx.lazy_scale, "pl_mean": state["pl_mean"]}
 
-    teams = gd_teams(cfg)
-    if cfg.pl_weight:
-        phases.append(Phase("PL", "G", pl_phase, every=cfg.pl_every))
-        teams["G"] = lazy_regularization(teams["G"], cfg.pl_every)  # lr, betas times c = k/(k+1)
-    if cfg.r1:
-        teams["D"] = lazy_regularization(teams["D"], cfg.r1_every)
+    extra = (Phase("PL", "G", pl_phase, every=cfg.pl_every),) if cfg.pl_weight else ()
+    return _style_game(name, cfg, shape, G, extra, state)
 
-    def generate(nets, z, labels):  # G has no tanh (as in the paper): clamp to the display range
-        return nets["G"](z).clamp(-1, 1)
 
-    return Game(name, {"G": G, "D": D}, teams, phases, nz=nz, state=state, generate=generate)
+@dataclass
+class StyleGANConfig(R1ClipPart, GPPart, OptimPart, NetPart, LossPart):
+    """StyleGAN (v1): mapping net, AdaIN and noise G, `stylegan2`'s residual D, R1, no path length."""
+
+    w_dim: int = opt(32, "size of w")
+    map_layers: int = opt(2, "mapping-network depth (8 in the paper)")
+    mix_prob: float = opt(0.9, "style-mixing probability")
+    r1: float = opt(1.0, "R1 gamma")
+    r1_every: int = opt(16, "lazy R1 interval (1: every step, as in the StyleGAN paper)")
+    lr_g: float = 2e-3
+    lr_d: float = 2e-3
+    betas: tuple[float, float] = (0.0, 0.99)
+    width: int = 32
+
+
+def _build_stylegan(name: str, cfg: StyleGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    """`stylegan2`'s game with the v1 generator and no path-length phase (see StyleGAN1Generator)."""
+    G = StyleGAN1Generator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers,
+                           cfg.mix_prob)
+    return _style_game(name, cfg, shape, G)
 
 
 register("progan", Preset(
@@ -759,6 +1007,10 @@ register("stylegan2", Preset(
     "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
     "path-length regularisation", StyleGAN2Config(), builder="stylegan2", data="images",
     default_data="digits"), _build_stylegan2)
+register("stylegan", Preset(
+    "StyleGAN (v1): mapping net, learned constant, per-layer noise and AdaIN, style mixing; "
+    "stylegan2's residual D, logistic loss and lazy R1", StyleGANConfig(), builder="stylegan",
+    data="images", default_data="digits"), _build_stylegan)
 
 
 # --- the generator that ships ------------------------------------------------------------------
