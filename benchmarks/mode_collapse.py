@@ -306,9 +306,25 @@ def write_readme(text: str, marker: str = "mode_collapse") -> None:
     path.write_text(pattern.sub(lambda _: new, readme))
 
 
+_LENGTH_FIELDS = ("lengths", "others", "short")  # the protocol's default lengths, not what ran
+
+
+def lengths_run(results: dict) -> str:
+    """The lengths (steps) each data set's methods were scored at, read from the jobs: what ran
+    (--lengths, --scale), not the protocol's defaults. "ring 100/200 (a, b); grid ..."."""
+    groups: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    for j in results["jobs"]:
+        key = (j["dataset"], tuple(ln["length"] for ln in j["lengths"]))
+        groups.setdefault(key, []).append(j["method"])
+    return "; ".join(f"{d} {'/'.join(f'{n:,}' for n in ns)} ({', '.join(sorted(ms))})"
+                     for (d, ns), ms in sorted(groups.items()))
+
+
 def describe(results: dict) -> str:
     m = results["meta"]
-    return (f"`{m['command']}`: protocol {m['protocol']} {m['settings']}; {m['trials']} trials; "
+    settings = {k: v for k, v in m["settings"].items() if k not in _LENGTH_FIELDS}
+    return (f"`{m['command']}`: protocol {m['protocol']} {settings}; lengths run (steps): "
+            f"{lengths_run(results)}; {m['trials']} trials; "
             f"{m['date']}, {m['machine']}, {m['workers']} worker processes of 1 thread, torch {m['torch']}; "
             f"wall {m['wall_seconds'] / 60:.1f} min, CPU {m['cpu_seconds'] / 60:.1f} min, load average "
             f"{m['load_before']} before and {m['load_after']} after")

@@ -344,6 +344,19 @@ class HiFiGenerator(nn.Module):
         return torch.tanh(self.post(F.leaky_relu(h, 0.1)))  # (B, 1, T hop)
 
 
+def _conv_stack(convs: nn.ModuleList, post: nn.Module, h: Tensor) -> tuple[Tensor, list[Tensor]]:
+    """A HiFi-GAN sub-D's body: each conv then LeakyReLU 0.1, then the post conv (no
+    activation); returns (the post conv's output flattened to logits (B, N), every layer's
+    output, the post conv's last) -- the feature maps of the feature-matching loss."""
+    feats = []
+    for conv in convs:
+        h = F.leaky_relu(conv(h), 0.1)
+        feats.append(h)
+    h = post(h)
+    feats.append(h)
+    return h.flatten(1), feats
+
+
 class PeriodDiscriminator(nn.Module):
     """One sub-D of the multi-period D: (B, 1, L) -> reflect-pad to a multiple of p, view as
     (B, 1, L / p, p), (5, 1) convs of stride (3, 1): (logits (B, N), [feature maps])."""
@@ -362,13 +375,7 @@ class PeriodDiscriminator(nn.Module):
         if n % self.period:
             x = F.pad(x, (0, self.period - n % self.period), mode="reflect")
         h = x.view(b, c, -1, self.period)  # (B, 1, L / p, p): column j holds samples j, j + p, ...
-        feats = []
-        for conv in self.convs:
-            h = F.leaky_relu(conv(h), 0.1)
-            feats.append(h)
-        h = self.post(h)
-        feats.append(h)
-        return h.flatten(1), feats
+        return _conv_stack(self.convs, self.post, h)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -385,13 +392,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = nn.Conv1d(4 * w, 1, 3, 1, padding=1)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        feats, h = [], x  # (B, 1, L)
-        for conv in self.convs:
-            h = F.leaky_relu(conv(h), 0.1)
-            feats.append(h)
-        h = self.post(h)
-        feats.append(h)
-        return h.flatten(1), feats
+        return _conv_stack(self.convs, self.post, x)  # x: (B, 1, L)
 
 
 class HiFiDiscriminator(nn.Module):

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from . import losses
 from .registry import d_phase_loss, gp_term
-from .train import Game, Phase, Step, Team, Trainer
+from .train import Game, Phase, Step, Team, Trainer, resolve_device
 
 __all__ = ["SinGANConfig", "ConvNet", "Generator", "pyramid", "upsample", "next_scale",
            "SinGAN", "patch_distance"]
@@ -137,6 +137,7 @@ class SinGAN:
         g = torch.Generator().manual_seed(cfg.seed)
         self.z_rec = torch.randn(self.reals[0].shape, generator=g)  # z*, fixed
         self.history: list[list[dict[str, float]]] = []
+        self.device = torch.device("cpu")  # where the pyramid lives; `fit(device=...)` moves it
 
     @torch.no_grad()
     def generate(self, n: int = 1, generator: torch.Generator | None = None, start: int = 0,
@@ -147,8 +148,10 @@ class SinGAN:
         x = None if x_start is None else x_start
         for k in range(start, upto + 1):
             shape = (n if x is None else x.shape[0], self.channels, *self.reals[k].shape[-2:])
-            noise = torch.randn(shape, generator=generator) * self.sigmas[k]
-            x = self.gens[k](noise, torch.zeros(shape)) if x is None else next_scale(self.gens[k], x, noise)
+            # drawn on the CPU (the same noise on every device), then moved
+            noise = torch.randn(shape, generator=generator).to(self.device) * self.sigmas[k]
+            x = (self.gens[k](noise, torch.zeros(shape, device=self.device)) if x is None
+                 else next_scale(self.gens[k], x, noise))
         return x
 
     @torch.no_grad()
@@ -200,13 +203,24 @@ class SinGAN:
         return Game(f"singan-{n}", {"G": g_net, "D": d_net}, teams, phases,
                     nz=real[0].numel(), ema=(), config={"scale": n, "sigma": sigma})
 
-    def fit(self, batch: int = 1, progress: bool = False) -> SinGAN:
-        """Train every scale, coarse to fine, each with its own Trainer."""
+    def to(self, device: str | torch.device) -> SinGAN:
+        """Move the pyramid (images, z*, trained generators) to `device` ("auto" as the Trainer)."""
+        self.device = resolve_device(device)
+        self.reals = [x.to(self.device) for x in self.reals]
+        self.z_rec = self.z_rec.to(self.device)
+        self.gens = [g.to(self.device) for g in self.gens]
+        return self
+
+    def fit(self, batch: int = 1, progress: bool = False,
+            device: str | torch.device = "cpu") -> SinGAN:
+        """Train every scale, coarse to fine, each with its own Trainer on `device` (a
+        `TrainConfig.device`: "cpu", "cuda", "auto", ...); the pyramid stays there."""
+        self.to(device)
         for n in range(len(self.gens), self.cfg.scales):
             game = self.game(n)
             tr = Trainer(game, _Single(self.reals[n]), steps=self.cfg.steps, batch=batch,
-                         ema_decay=0.0, progress=progress, seed=self.cfg.seed + n, device="cpu",
-                         log_every=max(1, self.cfg.steps // 10))
+                         ema_decay=0.0, progress=progress, seed=self.cfg.seed + n,
+                         device=str(self.device), log_every=max(1, self.cfg.steps // 10))
             self.history.append(tr.fit())
             self.gens.append(game.nets["G"].eval().requires_grad_(False))
             self.sigmas.append(game.config["sigma"])

@@ -41,8 +41,15 @@ the activation (sec. 3.3: after ReLU the deep features are sparse and give weake
 supervision): here the second conv of FacesNet's second block, before its ReLU and pooling
 (32 channels at 16x16). Deviations, as above: a bicubic global residual and a zero-started
 last conv, nearest-neighbour x2 upsampling + conv (as ESRGAN) twice, a narrow trunk
-(width 32, growth 16, 2 RRDBs: the paper's 64, 32, 23), L1 + feature + 1e-2 adversarial
-weights (the paper: 1e-2 L1, 1 perceptual, 5e-3 adversarial on VGG features).
+(width 32, growth 16, 2 RRDBs: the paper's 64, 32, 23). The loss weights are the paper's
+(eq. 3: L_percep + lambda L_G^Ra + eta L_1, lambda = 5e-3, eta = 1e-2), on FacesNet's
+features rather than VGG's.
+
+ESRGAN trains in two stages (sec. 4.1): first a PSNR-oriented RRDB network with the L1 loss
+alone (the `esrgan-psnr` variant, ESRGAN's analogue of `sr-l1`), then the GAN, its G started
+from that network's weights (`start_from`), at a smaller learning rate (the paper: 2e-4,
+then 1e-4). The pre-training keeps G out of poor local optima and shows D relatively good
+super-resolved images from the first step, so it can attend to texture.
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ from .train import Game, Phase, Step, Team
 
 __all__ = ["downsample", "upsample_bicubic", "sr_patches", "SRResNet", "SRDiscriminator",
            "conv_features", "feature_loss", "SRConfig", "luminance", "DenseBlock", "RRDB",
-           "RRDBNet", "ESRGANConfig"]
+           "RRDBNet", "ESRGANConfig", "start_from"]
 
 FACTOR = 4  # the upscaling factor throughout
 
@@ -264,6 +271,8 @@ class ESRGANConfig(SRConfig):
     loss: str = opt("relativistic_avg", "a key of ganlab.losses.LOSSES; ESRGAN: relativistic "
                     "average (RaGAN)")
     blocks: int = opt(2, "G's RRDBs (ESRGAN: 23)")
+    pixel: float = opt(1e-2, "weight of the L1 pixel loss (ESRGAN's eta)")
+    adversarial: float = opt(5e-3, "weight of G's relativistic loss (ESRGAN's lambda; 0: no D)")
     growth: int = opt(16, "channels each dense-block conv adds (ESRGAN: 32)")
     beta: float = opt(0.2, "residual scaling of every dense block and RRDB")
     pre_activation: bool = opt(True, "feature loss before the ReLU (ESRGAN); False: after (SRGAN)")
@@ -332,6 +341,23 @@ def _build_sr(name: str, cfg: SRConfig, shape: tuple[int, ...], n_classes: int) 
     return Game(name, nets, teams, phases, nz=1, ema=(), generate=_no_sampling)
 
 
+def start_from(game: Game, psnr: Game) -> Game:
+    """ESRGAN's second stage: load the trained PSNR-oriented G of `psnr` (an `esrgan-psnr`
+    game) into `game`'s G (an `esrgan` game built with the same width, blocks, growth, beta);
+    D and the optimisers start fresh. Returns `game`."""
+    g, src = game.nets["G"], psnr.nets["G"]
+    if not (isinstance(g, RRDBNet) and isinstance(src, RRDBNet)):
+        raise ValueError(f"start_from copies an RRDBNet G into an RRDBNet G, got "
+                         f"{type(src).__name__} -> {type(g).__name__}")
+    want = {k: tuple(v.shape) for k, v in g.state_dict().items()}
+    have = {k: tuple(v.shape) for k, v in src.state_dict().items()}
+    if want != have:
+        raise ValueError("the PSNR-oriented G and the GAN's G differ in shape: build both with "
+                         "the same width, blocks and growth")
+    g.load_state_dict(src.state_dict())
+    return game
+
+
 def _show_sr(cfg: SRConfig, nets: dict[str, nn.Module], hr: Tensor) -> Tensor:
     lr = downsample(hr)  # (B, C, H/4, W/4)
     near = F.interpolate(lr, size=hr.shape[-2:], mode="nearest")
@@ -346,5 +372,10 @@ register("sr-l1", Preset("SRGAN's baseline: the same SRResNet G trained with L1 
 
 
 register("esrgan", Preset("ESRGAN: 4x super-resolution, RRDB G (no batch norm, residual scaling "
-                          "0.2), relativistic average D, L1 + pre-ReLU FacesNet feature + 1e-2 "
-                          "adversarial loss", ESRGANConfig(), builder="superres", **_SR))
+                          "0.2), relativistic average D, pre-ReLU FacesNet feature + 5e-3 "
+                          "adversarial + 1e-2 L1 loss (the paper's weights)", ESRGANConfig(),
+                          builder="superres", **_SR))
+register("esrgan-psnr", Preset("ESRGAN's first stage: the same RRDB G trained with L1 alone (the "
+                               "PSNR-oriented model that `superres.start_from` starts the GAN from)",
+                               ESRGANConfig(pixel=1.0, feature=0.0, adversarial=0.0),
+                               builder="superres", **_SR))

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganlab import audio as A
 from ganlab import data, variants
@@ -190,6 +191,30 @@ def test_period_discriminator_sees_every_p_th_sample():
     changed = (d(x)[1][0] - d(y)[1][0]).abs().sum((0, 1, 2)) > 0  # (p,) columns of the first map
     assert changed.tolist() == [False, True, False]
     assert d(torch.randn(2, 1, 61, dtype=torch.float64))[0].shape[0] == 2  # padded to 63
+
+
+def test_sub_discriminators_match_their_layers_by_hand():
+    """Both sub-D's: every conv then LeakyReLU 0.1, the post conv bare; the logits are the
+    post conv's output flattened and the features every layer's output (an independent
+    computation from the layers' own weights, float64)."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 61, dtype=torch.float64)
+    pd, sd = A.PeriodDiscriminator(3, width=2).double(), A.ScaleDiscriminator(width=4).double()
+    cases = [(pd, F.pad(x, (0, 2), mode="reflect").view(2, 1, -1, 3)), (sd, x)]
+    for d, h in cases:
+        want = []
+        for conv in d.convs:
+            h = F.leaky_relu(F.conv2d(h, conv.weight, conv.bias, conv.stride, conv.padding)
+                             if h.dim() == 4 else
+                             F.conv1d(h, conv.weight, conv.bias, conv.stride, conv.padding,
+                                      groups=conv.groups), 0.1)
+            want.append(h)
+        want.append(d.post(h))
+        logits, feats = d(x)
+        assert len(feats) == len(want) == len(d.convs) + 1
+        for a, b in zip(feats, want):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        torch.testing.assert_close(logits, want[-1].flatten(1), rtol=0, atol=0)
 
 
 def test_feature_match_l1_by_hand():

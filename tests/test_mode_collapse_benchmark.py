@@ -128,6 +128,25 @@ def test_pacgan_protocol_runs_tiny_scores_and_writes_json(tmp_path):
                 assert 0 <= r["modes"] <= 8 and 0 <= r["hq_fraction"] <= 1 and r["reverse_kl"] >= 0
     text = mc.table(res)
     assert sum(line.startswith("| ring | ") for line in text.splitlines()) == 4
+    assert "ring 100/200 (collapse-gan, pacgan2)" in mc.describe(res)
+    assert "400000" not in mc.describe(res)  # the protocol's default length is not shown
+
+
+def test_describe_shows_the_lengths_that_ran_not_the_protocol_defaults():
+    job = lambda m, d, ns: {"method": m, "dataset": d,  # noqa: E731
+                            "lengths": [{"length": n, "trials": []} for n in ns]}
+    meta = {"command": "python benchmarks/mode_collapse.py --lengths 300 600", "protocol": "cpu",
+            "settings": mc.asdict(mc.PROTOCOLS["cpu"]), "trials": 2, "date": "d", "machine": "m",
+            "workers": 1, "torch": "t", "wall_seconds": 60.0, "cpu_seconds": 60.0,
+            "load_before": [1.0], "load_after": [1.0]}
+    res = {"meta": meta, "jobs": [job("mbstd-gan", "grid", (300, 600)), job("collapse-gan", "grid",
+                                  (300, 600)), job("collapse-gan", "ring", (1_500,))]}
+    text = mc.describe(res)
+    assert "lengths run (steps): grid 300/600 (collapse-gan, mbstd-gan); ring 1,500 (collapse-gan)" in text
+    assert "'lengths'" not in text and "'others'" not in text and "'short'" not in text
+    for default in (2000, 4000, 5000, 10_000):  # defaults of the protocol that did not run
+        assert str(default) not in text and f"{default:,}" not in text, default
+    assert "'batch': 120" in text  # the other settings still show
 
 
 def test_table_and_goals_count_trials_not_means():

@@ -1,5 +1,6 @@
 """SinGAN (ganlab.singan): pyramid, upsample-and-add, reconstruction path, one Trainer per scale."""
 
+import pytest
 import torch
 
 from ganlab import singan
@@ -47,3 +48,33 @@ def test_patch_distance_zero_on_itself():
     x = torch.rand(1, 3, 16, 16)
     assert singan.patch_distance(x, x) == 0.0
     assert singan.patch_distance(x, torch.zeros_like(x)) > 0.1
+
+
+def test_fit_trains_on_the_device_it_is_given(monkeypatch):
+    """fit(device=...) reaches every scale's Trainer (no hard-coded CPU) and the pyramid stays
+    there; "cpu:0" is a device string a hard-coded "cpu" would not pass on."""
+    seen = []
+
+    class Recording(Trainer):
+        def __init__(self, game, data, cfg=None, **overrides):
+            super().__init__(game, data, cfg, **overrides)
+            seen.append((self.cfg.device, self.device))
+
+    monkeypatch.setattr(singan, "Trainer", Recording)
+    img = torch.rand(3, 16, 16) * 2 - 1
+    cfg = singan.SinGANConfig(scales=2, min_size=8, width=4, steps=1)
+    model = singan.SinGAN(img, cfg).fit(device="cpu:0")
+    assert seen == [("cpu:0", torch.device("cpu", 0))] * 2 and model.device == torch.device("cpu", 0)
+    seen.clear()
+    assert singan.SinGAN(img, cfg).fit().device == torch.device("cpu")  # the default: CPU
+    assert seen == [("cpu", torch.device("cpu"))] * 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fit_on_cuda_keeps_the_pyramid_there():
+    img = torch.rand(3, 16, 16) * 2 - 1
+    model = singan.SinGAN(img, singan.SinGANConfig(scales=2, min_size=8, width=4, steps=2))
+    model.fit(device="cuda")
+    assert all(p.is_cuda for g in model.gens for p in g.parameters())
+    assert model.generate(2, generator=torch.Generator().manual_seed(0)).is_cuda
+    assert model.reconstruct().is_cuda

@@ -166,3 +166,35 @@ def test_esrgan_step_changes_weights_and_uses_the_relativistic_loss():
     assert all(torch.equal(a, b) for a, b in zip(before["F"], game.nets["F"].parameters()))
     pic = game.show(game.nets, data.x[:2])
     assert pic.shape == (2, 4, 1, 32, 32)
+
+
+def test_esrgan_two_stages_psnr_model_then_gan_from_it():
+    """Stage 1 (`esrgan-psnr`): the RRDB G alone, its loss the L1 term alone. Stage 2
+    (`start_from`): the GAN's G computes exactly the stage-1 G's function, and its loss is
+    ESRGAN's eq. 3 with the paper's weights, L_percep + 5e-3 L_G^Ra + 1e-2 L_1."""
+    data = S.sr_patches(split="test")
+    opts = dict(width=8, blocks=1, growth=4)
+    psnr_game = variants.build("esrgan-psnr", (1, 32, 32), seed=1, **opts)
+    assert sorted(psnr_game.nets) == ["G"] and isinstance(psnr_game.nets["G"], S.RRDBNet)
+    tr = Trainer(psnr_game, data, steps=2, batch=4, progress=False, ema_decay=0.0, device="cpu")
+    tr.fit(1)
+    logs = tr.train_step()
+    torch.testing.assert_close(logs["G/loss"], logs["G/pixel"], rtol=0, atol=0)
+    gan = variants.build("esrgan", (1, 32, 32), seed=2, **opts)
+    fresh_d = {k: v.clone() for k, v in gan.nets["D"].state_dict().items()}
+    lr = S.downsample(data.x[:3])
+    with torch.no_grad():
+        before, want = gan.nets["G"](lr), psnr_game.nets["G"](lr)
+    assert (before - want).abs().max() > 1e-4  # trained: not the bicubic start
+    assert S.start_from(gan, psnr_game) is gan
+    with torch.no_grad():
+        torch.testing.assert_close(gan.nets["G"](lr), want, rtol=0, atol=0)
+    assert all(torch.equal(v, gan.nets["D"].state_dict()[k]) for k, v in fresh_d.items())
+    logs = Trainer(gan, data, steps=1, batch=4, progress=False, ema_decay=0.0,
+                   device="cpu").train_step()
+    want_loss = 1e-2 * logs["G/pixel"] + logs["G/feature"] + 5e-3 * logs["G/adv"]
+    torch.testing.assert_close(logs["G/loss"], want_loss, rtol=1e-6, atol=0)
+    with pytest.raises(ValueError, match="same width"):
+        S.start_from(variants.build("esrgan", (1, 32, 32), width=8, blocks=2, growth=4), psnr_game)
+    with pytest.raises(ValueError, match="RRDBNet"):
+        S.start_from(gan, variants.build("sr-l1", (1, 32, 32), width=8, blocks=1))
