@@ -70,7 +70,7 @@ def test_textured_digits_are_the_brighter_of_stroke_and_dimmed_texture():
     tgt = domain.target_digits(16, "test")
     assert tgt.x.shape[1:] == (1, 16, 16) and (tgt.y >= 0).all()
     src = catalog.data.digits(16, "test").x
-    assert (tgt.x - src).abs().mean() > 0.2  # a real shift (mean |difference| 0.25 in [-1, 1])
+    assert (tgt.x - src).abs().mean() > 0.3  # a real shift (mean |difference| 0.49 in [-1, 1])
 
 
 @pytest.mark.parametrize("weight", [1.0, 0.0])
