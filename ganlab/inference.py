@@ -24,8 +24,14 @@ Every variant here is a `Game` for the one trainer (`ganlab.train`); none copies
   s_x = theta_x . F(x), a unary z term s_z = theta_z . H(z) and the joint term
   s_xz = theta_xz . J(F(x), H(z)) (`BigBiDiscriminator.scores`). D minimises the hinge loss
   of each head separately; G and E minimise y (s_x + s_z + s_xz), y = +1 for the pairs
-  (x, E(x)) and -1 for (G(z), z). Deviations: a deterministic encoder (the paper's is a
-  Gaussian with a sampled z), DCGAN-sized nets, and the x head reads F(x) directly.
+  (x, E(x)) and -1 for (G(z), z). Option `stochastic_e`: the paper's Gaussian encoder,
+  the pair's code sampled from N(mu, sigma^2) (`sample_code`), mu the code of x (off by
+  default: a deterministic encoder). Deviations: DCGAN-sized nets, and the x head reads
+  F(x) directly.
+- bigan and bigbigan share their setup (`_encoder_game`). Option `lr_e` (both): E in a
+  team of its own at that learning rate, BigBiGAN's decoupled encoder optimiser (section
+  3.1 uses ten times G's); G's phase then minimises the fake pair's term, E's the real
+  pair's (each side's gradient reaches only its own net). Unset: E on G's team at lr_g.
 - aae: Makhzani et al. 2016, "Adversarial Autoencoders", section 2: a reconstruction
   phase (E and G), then a regularisation phase in two parts: D tells prior samples
   z ~ N(0, I) from codes E(x), and E alone fools D. Deviation: a deterministic encoder
@@ -58,6 +64,7 @@ Measuring what the variants learned (chapter 7):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -89,7 +96,7 @@ from .train import Game, Phase, Step, Team
 __all__ = ["CondGANConfig", "ACGANConfig", "BiGANConfig", "BigBiGANConfig", "AAEConfig", "VAEConfig",
            "VAEGANConfig",
            "ACDiscriminator", "ConvEncoder", "JointDiscriminator", "BigBiDiscriminator",
-           "bigbigan_d_loss", "bigbigan_ge_loss", "bigan_pairs",
+           "EncoderLRPart", "bigbigan_d_loss", "bigbigan_ge_loss", "bigan_pairs", "sample_code",
            "reparameterize", "kl_standard_normal", "feature_distance", "encode",
            "matched_accuracy", "linear_probe", "save_pretrained", "load_pretrained"]
 
@@ -114,7 +121,14 @@ class ACGANConfig(DNormPart, SNPart, OptimPart, NetPart, LossPart):
 
 
 @dataclass
-class BiGANConfig(DNormPart, SNPart, OptimPart, NetPart, LossPart):
+class EncoderLRPart:
+    """E's own optimiser: BigBiGAN's decoupled encoder learning rate (section 3.1)."""
+
+    lr_e: float | None = opt(None, "E's learning rate, E in a team of its own (None: E in G's team, lr_g)")
+
+
+@dataclass
+class BiGANConfig(EncoderLRPart, DNormPart, SNPart, OptimPart, NetPart, LossPart):
     """BiGAN / ALI: an encoder on G's team, a joint D over (x, z)."""
 
     nz: int | None = opt(32, "latent size (E's output size)")
@@ -124,12 +138,14 @@ class BiGANConfig(DNormPart, SNPart, OptimPart, NetPart, LossPart):
 
 
 @dataclass
-class BigBiGANConfig(DNormPart, SNPart, OptimPart, NetPart):
+class BigBiGANConfig(EncoderLRPart, DNormPart, SNPart, OptimPart, NetPart):
     """BigBiGAN: a BiGAN whose joint D adds unary x and z heads; hinge loss on each head."""
 
     nz: int | None = opt(32, "latent size (E's output size)")
     d_norm: str = opt("none", "the x branch of D: no batch norm (D sees two kinds of pairs)")
     dropout: float = opt(0.2, "dropout in D's joint layers")
+    stochastic_e: bool = opt(False, "E outputs a Gaussian (mu, log variance) and the pair's code "
+                             "is sampled from it (the paper's E); the code of x is mu")
 
 
 @dataclass
@@ -215,56 +231,57 @@ class GaussianEncoder(ConvEncoder):
 
 
 class JointDiscriminator(nn.Module):
-    """BiGAN/ALI D over pairs: (x (B, C, H, W), z (B, nz)) -> logits (B,)."""
+    """BiGAN/ALI D over pairs: (x (B, C, H, W), z (B, nz)) -> logits (B,).
+
+    x_body: a DCGAN D body on x (F(x)); z_body: `z_layers` linear layers on z (H(z));
+    joint: an MLP on [F(x), H(z)].
+    """
 
     def __init__(self, size: int, channels: int, ndf: int, nz: int, hidden: int = 256,
-                 norm: str = "none", dropout: float = 0.2, sn: bool = False) -> None:
+                 norm: str = "none", dropout: float = 0.2, sn: bool = False, z_layers: int = 1) -> None:
         super().__init__()
         self.x_body = nets.DCGANDiscriminator(size, channels, ndf, norm=norm, sn=sn).body
         with torch.no_grad():
-            feat = self.x_body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
-        self.z_body = nn.Sequential(nets.maybe_sn(nn.Linear(nz, hidden), sn), nn.LeakyReLU(0.2))
+            self.x_features = self.x_body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
+        layers: list[nn.Module] = []
+        for i in range(z_layers):
+            layers += [nets.maybe_sn(nn.Linear(nz if i == 0 else hidden, hidden), sn), nn.LeakyReLU(0.2)]
+        self.z_body = nn.Sequential(*layers)
         self.joint = nn.Sequential(
-            nn.Dropout(dropout), nets.maybe_sn(nn.Linear(feat + hidden, hidden), sn),
+            nn.Dropout(dropout), nets.maybe_sn(nn.Linear(self.x_features + hidden, hidden), sn),
             nn.LeakyReLU(0.2), nn.Dropout(dropout), nets.maybe_sn(nn.Linear(hidden, 1), sn))
         self.nz = nz
 
-    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+    def branches(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        """(F(x), H(z)): (B, x_features), (B, hidden)."""
         if z.dim() != 2 or z.shape != (x.shape[0], self.nz):
             raise ValueError(f"z must have shape ({x.shape[0]}, {self.nz}), got {tuple(z.shape)}")
-        h = torch.cat([self.x_body(x).flatten(1), self.z_body(z)], dim=1)  # (B, F + hidden)
-        return self.joint(h).squeeze(1)  # (B,)
+        return self.x_body(x).flatten(1), self.z_body(z)
+
+    def joint_score(self, fx: Tensor, hz: Tensor) -> Tensor:
+        return self.joint(torch.cat([fx, hz], dim=1)).squeeze(1)  # (B,)
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        return self.joint_score(*self.branches(x, z))  # (B,)
 
 
-class BigBiDiscriminator(nn.Module):
+class BigBiDiscriminator(JointDiscriminator):
     """BigBiGAN's D: (x (B, C, H, W), z (B, nz)) -> s_x + s_z + s_xz (B,); `scores` gives each head.
 
-    F: a DCGAN D body on x; H: an MLP on z; J: an MLP on [F(x), H(z)]. s_x reads only F(x)
-    and s_z only H(z), so each unary head's gradient reaches only its own input and branch.
+    BiGAN's joint D with a two-layer H and two unary heads: s_x reads only F(x) and s_z
+    only H(z), so each unary head's gradient reaches only its own input and branch.
     """
 
     def __init__(self, size: int, channels: int, ndf: int, nz: int, hidden: int = 256,
                  norm: str = "none", dropout: float = 0.2, sn: bool = False) -> None:
-        super().__init__()
-        self.x_body = nets.DCGANDiscriminator(size, channels, ndf, norm=norm, sn=sn).body
-        with torch.no_grad():
-            feat = self.x_body(torch.zeros(2, channels, size, size)).flatten(1).shape[1]
-        self.z_body = nn.Sequential(nets.maybe_sn(nn.Linear(nz, hidden), sn), nn.LeakyReLU(0.2),
-                                    nets.maybe_sn(nn.Linear(hidden, hidden), sn), nn.LeakyReLU(0.2))
-        self.joint = nn.Sequential(
-            nn.Dropout(dropout), nets.maybe_sn(nn.Linear(feat + hidden, hidden), sn),
-            nn.LeakyReLU(0.2), nn.Dropout(dropout), nets.maybe_sn(nn.Linear(hidden, 1), sn))
-        self.x_head = nets.maybe_sn(nn.Linear(feat, 1), sn)  # theta_x
+        super().__init__(size, channels, ndf, nz, hidden, norm, dropout, sn, z_layers=2)
+        self.x_head = nets.maybe_sn(nn.Linear(self.x_features, 1), sn)  # theta_x
         self.z_head = nets.maybe_sn(nn.Linear(hidden, 1), sn)  # theta_z
-        self.nz = nz
 
     def scores(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(s_x, s_z, s_xz), each (B,)."""
-        if z.dim() != 2 or z.shape != (x.shape[0], self.nz):
-            raise ValueError(f"z must have shape ({x.shape[0]}, {self.nz}), got {tuple(z.shape)}")
-        fx, hz = self.x_body(x).flatten(1), self.z_body(z)  # (B, F), (B, hidden)
-        s_xz = self.joint(torch.cat([fx, hz], dim=1)).squeeze(1)
-        return self.x_head(fx).squeeze(1), self.z_head(hz).squeeze(1), s_xz
+        fx, hz = self.branches(x, z)  # (B, F), (B, hidden)
+        return self.x_head(fx).squeeze(1), self.z_head(hz).squeeze(1), self.joint_score(fx, hz)
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         s_x, s_z, s_xz = self.scores(x, z)
@@ -276,9 +293,16 @@ def bigbigan_d_loss(real: tuple[Tensor, Tensor, Tensor], fake: tuple[Tensor, Ten
     return sum(losses.d_hinge(r, f) for r, f in zip(real, fake))
 
 
-def bigbigan_ge_loss(real: tuple[Tensor, Tensor, Tensor], fake: tuple[Tensor, Tensor, Tensor]) -> Tensor:
-    """G's and E's loss: E s(x, E(x)) - E s(G(z), z), s the sum of the heads (y = +1 / -1)."""
-    return sum(real).mean() - sum(fake).mean()
+def bigbigan_ge_loss(real: tuple[Tensor, Tensor, Tensor] | None,
+                     fake: tuple[Tensor, Tensor, Tensor] | None) -> Tensor:
+    """G's and E's loss: E s(x, E(x)) - E s(G(z), z), s the sum of the heads (y = +1 / -1).
+
+    None for a side leaves its term out (E's own phase needs only the real side, G's the fake).
+    """
+    if real is None and fake is None:
+        raise ValueError("bigbigan_ge_loss needs the real scores, the fake scores or both")
+    loss = sum(real).mean() if real is not None else 0.0
+    return loss - sum(fake).mean() if fake is not None else loss
 
 
 def _generator(cfg: NetPart, size: int, channels: int, nz: int, n_classes: int = 0) -> nn.Module:
@@ -338,49 +362,78 @@ def _build_acgan(name: str, cfg: ACGANConfig, shape: tuple[int, ...], n_classes:
 
 def bigan_pairs(G: nn.Module, E: nn.Module, x: Tensor, z: Tensor
                 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
-    """D's inputs: the real pair (x, E(x)) and the fake pair (G(z), z)."""
-    return (x, E(x)), (G(z), z)
+    """D's inputs: the real pair (x, E(x)) and the fake pair (G(z), z).
+
+    A Gaussian E (output (mu, logvar)) gives a code sampled from N(mu, e^logvar) in the pair.
+    """
+    return (x, sample_code(E(x))), (G(z), z)
 
 
-def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+def sample_code(e_out: Tensor | tuple[Tensor, Tensor]) -> Tensor:
+    """An encoder's code for D's pair: itself, or a sample for a Gaussian's (mu, logvar)."""
+    return reparameterize(*e_out) if isinstance(e_out, tuple) else e_out
+
+
+# G's and E's loss restricted to some of its two sides: "fake", the pair (G(z), z), whose
+# gradient reaches G alone, and "real", the pair (x, E(x)), whose gradient reaches E alone
+GELoss = Callable[[Step, tuple[str, ...]], dict[str, Tensor]]
+
+
+def _encoder_game(name: str, cfg: BiGANConfig | BigBiGANConfig, shape: tuple[int, ...],
+                  joint_d: type[nn.Module], d_phase: Callable[[Step], dict[str, Tensor]],
+                  ge_loss: GELoss, encoder: type[ConvEncoder] = ConvEncoder) -> Game:
+    """BiGAN's setup, shared by bigan and bigbigan: G, the encoder E, a joint D (`joint_d`).
+
+    With cfg.lr_e unset, E is on G's team and one phase minimises both sides of `ge_loss`;
+    set, E has its own team at lr_e (BigBiGAN, section 3.1: E's learning rate ten times
+    G's) and its own phase on the real side, G's phase keeping the fake side.
+    """
     c, size = _image_shape(name, shape)
     nz = cfg.nz or 32
     g = _generator(cfg, size, c, nz)
-    e = ConvEncoder(size, c, cfg.width, nz)
-    d = JointDiscriminator(size, c, cfg.width, nz, norm=cfg.d_norm, dropout=cfg.dropout, sn=cfg.sn)
+    e = encoder(size, c, cfg.width, nz)
+    d = joint_d(size, c, cfg.width, nz, norm=cfg.d_norm, dropout=cfg.dropout, sn=cfg.sn)
     for m in (e, d):
         nets.init_dcgan(m)
-    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
+    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic)]
+    if cfg.lr_e is None:
+        teams = gd_teams(cfg, ("G", "E"))
+        phases.append(Phase("G", "G", lambda ctx: ge_loss(ctx, ("fake", "real"))))
+    else:
+        teams = {**gd_teams(cfg, ("G",)),
+                 "E": Team(("E",), lr=cfg.lr_e, betas=cfg.betas, optimizer=cfg.optimizer)}
+        phases += [Phase("G", "G", lambda ctx: ge_loss(ctx, ("fake",))),
+                   Phase("E", "E", lambda ctx: ge_loss(ctx, ("real",)))]
+    return Game(name, {"G": g, "E": e, "D": d}, teams, phases, nz=nz, ema=("G", "E"))
 
+
+def _build_bigan(name: str, cfg: BiGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
+    d_fn, g_fn, _ = losses.LOSSES[cfg.loss]
     # D judges joint pairs: (x, E(x)) real against (G(z), z) fake
     d_phase = d_phase_loss(d_fn, lambda ctx: bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real,
                                                          ctx.z()))
 
-    def ge_phase(ctx: Step) -> dict[str, Tensor]:
-        (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
-        g_adv = g_fn(ctx.d(gz, z))  # G wants (G(z), z) called real
-        e_adv = F.softplus(ctx.d(x, ex)).mean()  # E wants (x, E(x)) called fake: -log(1 - D)
-        out = {"loss": g_adv + e_adv, "g_adv": g_adv.detach(), "e_adv": e_adv.detach()}
-        if cfg.cycle_weight > 0:  # ALICE: ||x - G(E(x))||^2, mean over pixels and batch
-            cycle = F.mse_loss(ctx.nets["G"](ex), x)
+    def ge_loss(ctx: Step, sides: tuple[str, ...]) -> dict[str, Tensor]:
+        G, E, terms = ctx.nets["G"], ctx.nets["E"], {}
+        if "fake" in sides:
+            z = ctx.z()
+            terms["g_adv"] = g_fn(ctx.d(G(z), z))  # G wants (G(z), z) called real
+        if "real" in sides or cfg.cycle_weight > 0:
+            x = ctx.real
+            ex = E(x)  # (B, nz)
+        if "real" in sides:
+            terms["e_adv"] = F.softplus(ctx.d(x, ex)).mean()  # E wants (x, E(x)) called fake: -log(1 - D)
+        out = {"loss": sum(terms.values())} | {k: v.detach() for k, v in terms.items()}
+        if cfg.cycle_weight > 0:  # ALICE: ||x - G(E(x))||^2, mean over pixels and batch (both sides)
+            cycle = F.mse_loss(G(ex), x)
             out["loss"] = out["loss"] + cfg.cycle_weight * cycle
             out["cycle"] = cycle.detach()
         return out
 
-    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
-    return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
-                ema=("G", "E"))
+    return _encoder_game(name, cfg, shape, JointDiscriminator, d_phase, ge_loss)
 
 
 def _build_bigbigan(name: str, cfg: BigBiGANConfig, shape: tuple[int, ...], n_classes: int) -> Game:
-    c, size = _image_shape(name, shape)
-    nz = cfg.nz or 32
-    g = _generator(cfg, size, c, nz)
-    e = ConvEncoder(size, c, cfg.width, nz)
-    d = BigBiDiscriminator(size, c, cfg.width, nz, norm=cfg.d_norm, dropout=cfg.dropout, sn=cfg.sn)
-    for m in (e, d):
-        nets.init_dcgan(m)
-
     def d_phase(ctx: Step) -> dict[str, Tensor]:
         with torch.no_grad():
             (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
@@ -388,13 +441,18 @@ def _build_bigbigan(name: str, cfg: BigBiGANConfig, shape: tuple[int, ...], n_cl
         return {"loss": bigbigan_d_loss(real_s, fake_s), "real_score": sum(real_s).mean().detach(),
                 "fake_score": sum(fake_s).mean().detach()}
 
-    def ge_phase(ctx: Step) -> dict[str, Tensor]:
-        (x, ex), (gz, z) = bigan_pairs(ctx.nets["G"], ctx.nets["E"], ctx.real, ctx.z())
-        return {"loss": bigbigan_ge_loss(ctx.nets["D"].scores(x, ex), ctx.nets["D"].scores(gz, z))}
+    def ge_loss(ctx: Step, sides: tuple[str, ...]) -> dict[str, Tensor]:
+        D, loss = ctx.nets["D"], 0.0
+        if "real" in sides:  # y = +1: E lowers the score of (x, E(x))
+            x = ctx.real
+            loss = loss + bigbigan_ge_loss(D.scores(x, sample_code(ctx.nets["E"](x))), None)
+        if "fake" in sides:  # y = -1: G raises the score of (G(z), z)
+            z = ctx.z()
+            loss = loss + bigbigan_ge_loss(None, D.scores(ctx.nets["G"](z), z))
+        return {"loss": loss}
 
-    phases = [Phase("D", "D", d_phase, repeats=cfg.n_critic), Phase("G", "G", ge_phase)]
-    return Game(name, {"G": g, "E": e, "D": d}, gd_teams(cfg, ("G", "E")), phases, nz=nz,
-                ema=("G", "E"))
+    return _encoder_game(name, cfg, shape, BigBiDiscriminator, d_phase, ge_loss,
+                         GaussianEncoder if cfg.stochastic_e else ConvEncoder)
 
 
 # --- adversarial autoencoder ----------------------------------------------------------------

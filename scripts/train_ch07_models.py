@@ -13,7 +13,10 @@ phase alone (no latent game): the null of the chapter's prior-matching claim.
 ``bigan-z4`` is plain BiGAN with a 4-number code, for the chapter's linear probe (with
 32 numbers an untrained encoder's random features already give a near-saturated probe on
 the digits). ``bigbigan-z4`` is BigBiGAN (unary x and z heads beside the joint one) with
-the same 4-number code, nets and steps as ``bigan-z4``. ``aae`` and ``ae`` train longer with a cosine
+the same 4-number code, nets and steps as ``bigan-z4``; ``bigbigan-z4-elr`` gives its encoder
+the paper's decoupled learning rate, ten times G's (``lr_e``), and ``bigbigan-z4-paper`` adds
+the paper's Gaussian encoder (``stochastic_e``); ``bigan-z4-elr`` is plain BiGAN with the
+same encoder learning rate, the control. ``aae`` and ``ae`` train longer with a cosine
 learning-rate decay to 0 (``train.cosine_decay``) on every team: the latent game
 oscillates, and the decay lets it settle.
 The file is rewritten after every game, so an interrupted run keeps what it finished;
@@ -48,6 +51,10 @@ RUNS = {
     "vaegan": ("vaegan", {"width": 16, "pixel_weight": 1.0}, 200, ("G", "E")),
     "bigan-z4": ("bigan", {"width": 16, "nz": 4}, 2000, ("G", "E")),
     "bigbigan-z4": ("bigbigan", {"width": 16, "nz": 4}, 2000, ("G", "E")),
+    "bigbigan-z4-elr": ("bigbigan", {"width": 16, "nz": 4, "lr_e": 2e-3}, 2000, ("G", "E")),
+    "bigbigan-z4-paper": ("bigbigan", {"width": 16, "nz": 4, "lr_e": 2e-3, "stochastic_e": True}, 2000,
+                          ("G", "E")),
+    "bigan-z4-elr": ("bigan", {"width": 16, "nz": 4, "lr_e": 2e-3}, 2000, ("G", "E")),
 }
 DECAYED = ("aae", "ae")  # keys trained with a cosine learning-rate decay on every team
 
