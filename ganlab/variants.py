@@ -229,4 +229,5 @@ from . import tabular as _tabular  # noqa: E402,F401
 from . import timeseries as _timeseries  # noqa: E402,F401
 from . import transgan as _transgan  # noqa: E402,F401
 from . import translation as _translation  # noqa: E402,F401
+from . import unit as _unit  # noqa: E402,F401
 from . import vqgan as _vqgan  # noqa: E402,F401

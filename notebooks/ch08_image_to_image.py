@@ -10,7 +10,7 @@
 # # 8. Image-to-image translation
 #
 # So far G turned noise into an image. Here G turns an *image* into an image: a blurred
-# texture into a sharp one, a thin digit into a thick one, a label map into a scene. Three
+# texture into a sharp one, a thin digit into a thick one, a label map into a scene. Five
 # variants, each a small module of networks, losses and phases run by the one trainer
 # (`ganlab.train`):
 #
@@ -18,6 +18,8 @@
 # |---|---|---|---|---|
 # | `pix2pix` | paired (input, target) | U-Net | PatchGAN on (input, output) | cGAN + 100 L1 |
 # | `cyclegan` | unpaired domains A, B | two ResNet Gs | two PatchGANs, image pool | LSGAN + cycle + idt. |
+# | `unit` | unpaired A, B | two VAEs, shared top layers | two PatchGANs | LSGAN + L1 + KL + cycle |
+# | `munit` | unpaired A, B | content, style encoders; AdaIN | two PatchGANs | LSGAN + x, c, s recon. |
 # | `spade` | (label map, picture) | SPADE blocks | multi-scale PatchGAN | hinge + feat. matching |
 #
 # (`pix2pix-l1` is pix2pix's L1-only baseline.)
@@ -34,7 +36,8 @@
 # `scripts/train_ch08_translation.py` (the same variants, the same one `Trainer`, seeded, on
 # a CPU; its command, times and machine are in `benchmarks/README.md`) and ship in
 # `ganlab/weights/ch08_translation.pt`; this notebook loads them and measures them live on
-# held-out data. The CycleGAN on textures and SPADE train here.
+# held-out data; UNIT and MUNIT ship the same way (`scripts/train_ch08_unit.py`,
+# `ganlab/weights/ch08_unit.pt`). The CycleGAN on textures and SPADE train here.
 
 # %%
 import json
@@ -42,7 +45,7 @@ import json
 import matplotlib.pyplot as plt
 import torch
 
-from ganlab import claims, metrics, paired, translation, variants, viz
+from ganlab import claims, metrics, paired, translation, unit, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import load_digits_net, weights_path
 from ganlab.metrics import psnr
@@ -57,13 +60,13 @@ SHIPPED = torch.load(weights_path("ch08_translation.pt"))
 RECORD = json.loads(weights_path("ch08_translation.json").read_text())
 
 
-def shipped(key, shape):
+def shipped(key, shape, weights=SHIPPED, record=RECORD):
     """The generators of one shipped run (variant, options and seed from its record)."""
-    rec = RECORD["runs"][key]
+    rec = record["runs"][key]
     game = variants.build(rec["variant"], shape, seed=rec["seed"], **rec["options"])
-    for name, state in SHIPPED[key].items():
+    for name, state in weights[key].items():
         game.nets[name].load_state_dict({k: v.float() for k, v in state.items()})
-    return {n: game.nets[n].eval() for n in SHIPPED[key]}
+    return {n: game.nets[n].eval() for n in weights[key]}
 
 
 def train(name, ds, steps, seed, **options):
@@ -280,6 +283,157 @@ ledger.claim("the identity loss alone (no cycle loss) keeps the class in G_AB(a)
              bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
 
 # %% [markdown]
+# ## UNIT and MUNIT: a shared latent, then content and style
+#
+# CycleGAN ties the two domains together by a cycle in pixel space. **UNIT** (Liu et al.
+# 2017) ties them in a latent space. Each domain has a VAE, an encoder $E_A$ that gives the
+# mean $\mu(a)$ of $q(z \mid a) = \mathcal{N}(\mu(a), I)$ and a generator $G_A$ that decodes
+# $z$, and the two VAEs *share* their high-level layers: the last layer of $E_A$ is the last
+# layer of $E_B$ (one set of weights, which the gradients of both domains update), and the
+# first layer of $G_A$ is the first layer of $G_B$. A thin digit and a thick digit are then
+# coded in one space, and translating is decoding in the other domain,
+# $G_B(E_A(a))$. The G phase minimises, for each domain (A shown, $z_a = \mu(a) + \epsilon$),
+#
+# $$
+# \mathcal{L}_{GAN}(G_B(z_a)) + \lambda_x \lVert G_A(z_a) - a\rVert_1
+# + \lambda_{KL}\,\tfrac12\lVert\mu(a)\rVert^2
+# + \lambda_{cyc} \lVert G_A(E_B(G_B(z_a)) + \epsilon') - a\rVert_1
+# + \lambda_{KL}'\,\tfrac12\lVert E_B(G_B(z_a))\rVert^2,
+# $$
+#
+# where $\tfrac12\lVert\mu\rVert^2$ is exactly $\mathrm{KL}(\mathcal{N}(\mu, I)\,\Vert\,\mathcal{N}(0, I))$,
+# since the variance is fixed at one (`unit.unit_kl`).
+#
+# UNIT maps one thin digit to one thick digit, up to the noise $\epsilon$. **MUNIT** (Huang
+# et al. 2018) splits the code in two: a *content* code, a spatial map normalised per
+# channel (instance norm) in a space both domains share, and a *style* code, a few numbers
+# (eight here) pooled over the whole image, of each domain's own. The decoder injects the
+# style through AdaIN (`ganlab.style.adain`): an MLP turns the style into the scale and
+# bias of every normalisation in its residual blocks. A translation keeps $a$'s content and
+# draws a style, $G_B(c_A(a), s)$ with $s \sim \mathcal{N}(0, I)$, so one input has many
+# outputs. Its losses reconstruct each image from its own codes, and the content and the
+# *sampled* style from the translation, which forces the decoder to use the style.
+#
+# Both were trained once by `scripts/train_ch08_unit.py` (three seeds each, on the same
+# training digits as the CycleGANs, through the one `Trainer`) and ship in
+# `ganlab/weights/ch08_unit.pt`; here they are measured on the held-out digits, against
+# the same nets untrained (built from the same seed):
+#
+# - **content**: the judge's accuracy on $G_{AB}(a)$ (UNIT with the mean latent, MUNIT with
+#   sampled styles), beside the CycleGAN preset's from the section above;
+# - **domain**: the ink (mean brightness) of the outputs, as a fraction of the way from the
+#   thin test digits' ink to the thick ones' (copying the input scores 0, domain B 1, and
+#   above one half the outputs are nearer B's ink than A's; MUNIT's over its four styles);
+# - **diversity**: for each input and four draws (MUNIT: four style codes; UNIT: four draws
+#   of its latent noise, the null), the mean pairwise L1 distance between the outputs; and
+#   whether each style code still keeps the class.
+
+# %%
+UNIT_WEIGHTS = torch.load(weights_path("ch08_unit.pt"))
+UNIT_RECORD = json.loads(weights_path("ch08_unit.json").read_text())
+N_DRAWS = 4  # style codes (MUNIT) or latent noise draws (UNIT) per input
+shape = digits_train.x.shape[1:]
+
+
+def ink_fraction(x):
+    """Mean ink of x as a fraction of the way from the thin test digits' to the thick ones'."""
+    def ink(y):
+        return ((y + 1) / 2).mean().item()
+    return (ink(x) - ink(a_test)) / (ink(b_test) - ink(a_test))
+
+
+def draws_of(name, nets):
+    """The translation G_AB(a) of every test digit and N_DRAWS more, (N_DRAWS, N, 1, 16, 16):
+    MUNIT with N_DRAWS style codes (each shared by all inputs), UNIT with N_DRAWS draws of its
+    latent noise; UNIT's translation uses the mean latent, MUNIT's the first style."""
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        if name == "unit":
+            mu = nets["G"].encode(a_test, "A")
+            draws = [nets["G"].decode(mu + torch.randn(mu.shape, generator=g), "B") for _ in range(N_DRAWS)]
+            return nets["G"].decode(mu, "B"), torch.stack(draws)
+        styles = torch.randn(N_DRAWS, 1, nets["G_A"].style_dim, generator=g)
+        draws = torch.stack([unit.munit_translate(nets, a_test, "A", "B", s.expand(len(a_test), -1))
+                             for s in styles])
+        return draws[0], draws
+
+
+def diversity(draws):
+    """Mean over inputs and over pairs of draws of the L1 distance between two outputs."""
+    k = len(draws)
+    dist = (draws[:, None] - draws[None]).abs().mean((2, 3, 4, 5))  # (k, k), 0 on the diagonal
+    return (dist.sum() / (k * (k - 1))).item()
+
+
+res = {(n, t): {"kept": [], "kept by every draw": [], "ink": [], "diversity": []}
+       for n in ("unit", "munit") for t in ("trained", "untrained")}
+pics = {}
+for s in SEEDS:
+    for name in ("unit", "munit"):
+        rec = UNIT_RECORD["runs"][f"{name}/seed{s}"]
+        untrained = variants.build(name, shape, seed=s, **rec["options"]).nets
+        for tag, nets in (("trained", shipped(f"{name}/seed{s}", shape, UNIT_WEIGHTS, UNIT_RECORD)),
+                          ("untrained", {k: m.eval() for k, m in untrained.items()})):
+            out, draws = draws_of(name, nets)
+            r = res[(name, tag)]
+            r["kept"].append(class_kept(out) if name == "unit" else sum(map(class_kept, draws)) / N_DRAWS)
+            r["kept by every draw"].append(min(map(class_kept, draws)))
+            r["ink"].append(ink_fraction(out if name == "unit" else draws.flatten(0, 1)))
+            r["diversity"].append(diversity(draws))
+            if s == SEEDS[0] and tag == "trained":
+                pics[name] = (out, draws)
+for (name, tag), r in res.items():
+    print(f"{name:5s} {tag:9s} " + "; ".join(f"{k} " + ", ".join(f"{v:.3f}" for v in vals)
+                                             for k, vals in r.items()))
+print("CycleGAN (cycle + identity), class kept by G_AB(a): "
+      + ", ".join(f"{v:.3f}" for v in cyc["cycle+identity"]["kept"]))
+show_rows([a_test, pics["unit"][0]] + list(pics["munit"][1]),
+          ["A: thin (input)", "UNIT: G_B(mu(a))"] + [f"MUNIT: G_B(c(a), s{k + 1})" for k in range(N_DRAWS)],
+          n=12)
+
+# %% [markdown]
+# Both keep the digit: the judge reads UNIT's and MUNIT's translations as the input's class
+# at least as often as the CycleGAN preset's (the lines printed above), where the same nets
+# untrained are near chance. Both thicken the strokes: their ink is nearer domain B's than
+# A's, UNIT's close to B's own and MUNIT's above it on some seeds, since a style drawn from
+# $\mathcal{N}(0, I)$ may ask for bolder strokes than most thick digits have. And MUNIT gives
+# several outputs for one input: its four style codes move the outputs further apart than
+# UNIT's latent noise does, on every seed, but by a factor that varies a lot from seed to
+# seed (the ratios printed above), so the claims below state it both per seed and on the
+# mean. Each style code on its own still keeps the class, so what the style changes is the
+# stroke, not the digit. UNIT is not strictly one-to-one either: the noise it was trained
+# with still moves its outputs a little; its mean latent gives one answer.
+
+# %%
+unit_r, munit_r = res[("unit", "trained")], res[("munit", "trained")]
+ledger.claim("UNIT's G_B(mu(a)) keeps a's class (the judge's accuracy)", unit_r["kept"],
+             null=res[("unit", "untrained")]["kept"], null_name="untrained UNIT",
+             bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+ledger.claim("MUNIT's G_B(c(a), s) keeps a's class, styles s ~ N(0, I)", munit_r["kept"],
+             null=res[("munit", "untrained")]["kept"], null_name="untrained MUNIT",
+             bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+INK_NEARER_B = 0.5  # an ink fraction above one half is nearer domain B's ink than A's (0: A's, 1: B's)
+for name, label in (("unit", "UNIT"), ("munit", "MUNIT")):
+    ledger.claim(f"{label}'s translations have ink nearer domain B's than A's (fraction of the way "
+                 f"from A's to B's)", res[(name, "trained")]["ink"], null=0.0,
+                 null_name="copying the input", bar=claims.at_least(INK_NEARER_B), fmt=".3f")
+DIVERSITY_MARGIN = 0.1  # MUNIT above UNIT's most diverse seed by at least this fraction of it
+DIVERSITY_FACTOR = 1.5  # ... and, on the seed mean, at least this many times UNIT's mean
+print("MUNIT's diversity over UNIT's, seed by seed: "
+      + ", ".join(f"{m / u:.2f}" for m, u in zip(munit_r["diversity"], unit_r["diversity"])))
+ledger.claim("one input, four style codes: MUNIT's outputs differ more (mean pairwise L1) than "
+             "UNIT's over its latent noise, on every seed", munit_r["diversity"],
+             null=unit_r["diversity"], null_name="UNIT, sampling its latent noise",
+             bar=claims.margin_over(max(unit_r["diversity"]), DIVERSITY_MARGIN, rel=True), fmt=".4f")
+unit_mean = sum(unit_r["diversity"]) / len(unit_r["diversity"])
+ledger.claim("...and on the seed mean at least 1.5 times as much", munit_r["diversity"],
+             null=unit_r["diversity"], null_name="UNIT, sampling its latent noise", how="mean",
+             bar=claims.at_least(DIVERSITY_FACTOR * unit_mean), fmt=".4f")
+ledger.claim("the diversity is not noise: each of the four style codes keeps the class",
+             munit_r["kept by every draw"], null=res[("munit", "untrained")]["kept by every draw"],
+             null_name="untrained MUNIT", bar=claims.at_least(CYC_KEPT_BAR), fmt=".3f")
+
+# %% [markdown]
 # ## CycleGAN on textures: grass to gravel
 #
 # The same game, trained here, on colour patches of two textures (tinted so that colour
@@ -383,7 +537,11 @@ ledger.claim("every region SPADE paints has its own texture's mean colour (regio
 # translation invertible, the identity loss makes it faithful, and on thin-to-thick digits
 # it is the identity loss that keeps the class. The shipped nets are small (width 8) and
 # trained briefly on a CPU; `scripts/train_ch08_translation.py` is the place to train them
-# longer or wider, and the full budget widens the nets trained here.
+# longer or wider, and the full budget widens the nets trained here. UNIT and MUNIT both
+# keep the digit through a latent space (one shared code, or a shared content code and a
+# style of each domain's own); only MUNIT's style gives one input several outputs on
+# purpose, by a margin over UNIT's noise that is clear on the mean of three seeds and
+# modest on some of them (`scripts/train_ch08_unit.py` trains them).
 
 # %%
 ledger.table()
