@@ -51,7 +51,7 @@ from .options import opt
 __all__ = ["Team", "Phase", "Game", "TrainConfig", "Trainer", "Step", "resolve_device",
            "NonFiniteLossError", "cosine_decay", "linear_decay", "CheckpointError", "CheckpointMismatchError",
            "TrainingInterrupted",
-           "load_checkpoint", "check_finite_weights"]
+           "load_checkpoint", "check_finite_weights", "fit_game", "eval_on_cpu"]
 
 CKPT_FORMAT = "ganlab-checkpoint-1"
 
@@ -875,6 +875,24 @@ class Trainer:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return {n: DDP(m, device_ids=ids, broadcast_buffers=False)
                 for n, m in self.game.nets.items() if any(p.requires_grad for p in m.parameters())}
+
+
+def eval_on_cpu(game: Game) -> Game:
+    """Move `game`'s nets to the CPU in eval mode (in place) and return the game: ready to be
+    measured in a chapter."""
+    for net in game.nets.values():
+        net.cpu().eval()
+    return game
+
+
+def fit_game(game: Game, data: Any, steps: int, *, batch: int = 64, seed: int = 0,
+             **options: Any) -> Game:
+    """A chapter's short run: train `game` on `data` for `steps` steps with the one Trainer
+    (no progress bar, no EMA unless `options` ask for one, the rest of `TrainConfig`'s
+    defaults or `options`), then `eval_on_cpu` it. Returns the game."""
+    options = {"progress": False, "ema_decay": 0.0, **options}
+    Trainer(game, data, steps=steps, batch=batch, seed=seed, **options).fit()
+    return eval_on_cpu(game)
 
 
 def _eager_if(flag: bool):

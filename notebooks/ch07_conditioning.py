@@ -48,7 +48,7 @@ from sklearn.decomposition import PCA
 from ganlab import claims, data, inference, metrics, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import load_digits_net, weights_path
-from ganlab.train import Trainer
+from ganlab.train import fit_game
 
 ledger = claims.Ledger("ch07_conditioning")
 print(f"budget: {budget()}")
@@ -63,15 +63,8 @@ print(f"{len(train_set)} training and {len(test_set)} test digits, 16x16")
 
 def live(name, steps, **options):
     """Train variant `name` on the digits for `steps` steps here (seed 0), in eval mode."""
-    game = variants.build(name, (1, 16, 16), n_classes=10, width=16, **options)
-    Trainer(game, train_set, steps=steps, batch=64, ema_decay=0.0, progress=False, seed=0).fit()
-    return cpu_eval(game)
-
-
-def cpu_eval(game):
-    for m in game.nets.values():
-        m.cpu().eval()
-    return game
+    return fit_game(variants.build(name, (1, 16, 16), n_classes=10, width=16, **options),
+                    train_set, steps)
 
 
 def shipped(key, trained=True):

@@ -40,7 +40,7 @@ import torch
 from ganlab import claims, data, domain, inference, semisup, variants, viz
 from ganlab.budget import budget, pick
 from ganlab.features import weights_path
-from ganlab.train import Trainer
+from ganlab.train import Trainer, eval_on_cpu, fit_game
 
 ledger = claims.Ledger("ch13a_semi_supervised")
 T0, CPU0 = time.perf_counter(), time.process_time()
@@ -55,12 +55,8 @@ print(f"budget: {budget()}, seeds {SEEDS}; {len(train_set)} training digits, "
 def train(name, dataset, seed, steps, shape=SHAPE, batch=64, **options):
     """Build variant `name` from `seed`, train it with the one Trainer, return its game with
     its nets on the CPU in eval mode."""
-    game = variants.build(name, shape, 10, seed=seed, **options)
-    Trainer(game, dataset, steps=steps, batch=batch, seed=seed, progress=False,
-            ema_decay=0.0).fit()
-    for net in game.nets.values():
-        net.cpu().eval()
-    return game
+    return fit_game(variants.build(name, shape, 10, seed=seed, **options), dataset, steps,
+                    batch=batch, seed=seed)
 
 
 @torch.no_grad()
@@ -131,9 +127,7 @@ live = Trainer(variants.build("ssgan", SHAPE, 10, seed=0, labels_per_class=LABEL
 live.fit()
 live_sup = train("ssgan", train_set, 0, LIVE_SS_STEPS, labels_per_class=LABELS_PER_CLASS,
                  unsup_weight=0.0)
-ss = live.game
-for net in ss.nets.values():
-    net.cpu().eval()
+ss = eval_on_cpu(live.game)
 print("labelled digits per class:", torch.bincount(ss.state["pool_y"].cpu(), minlength=10).tolist(),
       "- the same for the baseline:", torch.equal(ss.state["pool_x"].cpu(), live_sup.state["pool_x"].cpu()))
 print(f"after {LIVE_SS_STEPS} steps, held-out accuracy: SSGAN "
@@ -237,9 +231,7 @@ y_test = test_set.y.numpy()
 pixels_train, pixels_test = train_set.x.flatten(1).numpy(), test_set.x.flatten(1).numpy()
 cat_acc, km_acc, rand_acc, used = [], [], [], []
 for s in SEEDS:
-    cat = live_cat.game if s == 0 else train("catgan", train_set, s, LIVE_CAT_STEPS)
-    for net in cat.nets.values():
-        net.cpu().eval()
+    cat = eval_on_cpu(live_cat.game) if s == 0 else train("catgan", train_set, s, LIVE_CAT_STEPS)
     with torch.no_grad():
         clusters = cat.nets["D"](test_set.x).argmax(1).numpy()
     km = KMeans(10, n_init=10, random_state=s).fit(pixels_train)

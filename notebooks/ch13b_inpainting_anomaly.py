@@ -35,18 +35,12 @@ from ganlab import anomaly as AN
 from ganlab import claims, data, variants, viz
 from ganlab import inpaint as IP
 from ganlab.budget import budget, pick
-from ganlab.train import Trainer
+from ganlab.train import fit_game
 
 ledger = claims.Ledger("ch13b_inpainting_anomaly")
 T0, CPU0 = time.perf_counter(), time.process_time()
 SEEDS = [0, 1, 2]
 print(f"budget: {budget()}, seeds {SEEDS}")
-
-
-def fit(game, dataset, steps, seed, batch=64):
-    """Train a game with the one trainer from `seed`; return its nets on CPU in eval mode."""
-    Trainer(game, dataset, steps=steps, batch=batch, ema_decay=0.0, progress=False, seed=seed).fit()
-    return {k: m.cpu().eval() for k, m in game.nets.items()}
 
 
 # %% [markdown]
@@ -106,8 +100,8 @@ for name in ("inpaint-l2", "inpaint"):
     opts = {"adversarial": ADV} if name == "inpaint" else {}
     inp["mse"][name], inp["hfe"][name] = [], []
     for seed in SEEDS:
-        nets_ = fit(variants.build(name, (1, 16, 16), seed=seed, hole=HOLE, width=INP_WIDTH,
-                                   **opts), digits_train, INP_STEPS, seed)
+        nets_ = fit_game(variants.build(name, (1, 16, 16), seed=seed, hole=HOLE, width=INP_WIDTH,
+                                        **opts), digits_train, INP_STEPS, seed=seed).nets
         with torch.no_grad():
             filled = nets_["G"].fill(x_test, hole)
         fills.setdefault(name, filled)  # seed 0's, for the pictures
@@ -216,7 +210,7 @@ for held in HELD_OUT:
                                      AN.encoder_score(G, E, outlier, AN.d_features(D))))
     for net in game.nets.values():
         net.train()
-    nets_ = fit(game, normal_train, ANO_STEPS, held)
+    nets_ = fit_game(game, normal_train, ANO_STEPS, seed=held).nets
     G, E, f = nets_["G"], nets_["E"], AN.d_features(nets_["D"])
     s_normal, s_outlier = AN.encoder_score(G, E, normal, f), AN.encoder_score(G, E, outlier, f)
     ano["gan"].append(AN.auroc(s_normal, s_outlier))

@@ -267,3 +267,18 @@ def test_cosine_decay_schedule_against_its_closed_form():
         [1.0, (1 + 2 ** -0.5) / 2, 0.5, (1 - 2 ** -0.5) / 2, 0.0, 0.0], abs=1e-12)
     with pytest.raises(ValueError, match="total >= 1"):
         cosine_decay(0)
+
+
+def test_fit_game_is_a_quiet_trainer_run_left_on_cpu_in_eval_mode():
+    from ganlab.train import Trainer, fit_game
+    ring = data.ring()
+    by_hand = variants.build("gan", (2,), seed=3)
+    Trainer(by_hand, ring, steps=5, batch=32, seed=4, progress=False, ema_decay=0.0).fit()
+    game = fit_game(variants.build("gan", (2,), seed=3), ring, 5, batch=32, seed=4)
+    for name, net in game.nets.items():
+        assert not net.training
+        for (k, a), b in zip(net.state_dict().items(), by_hand.nets[name].state_dict().values()):
+            assert a.device.type == "cpu"
+            assert torch.equal(a, b), (name, k)
+    other = fit_game(variants.build("gan", (2,), seed=3), ring, 5, batch=32, seed=5)  # another stream
+    assert not torch.equal(next(other.nets["G"].parameters()), next(game.nets["G"].parameters()))
