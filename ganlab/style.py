@@ -961,9 +961,8 @@ def _style_game(name: str, cfg: StyleGAN2Config | StyleGANConfig, shape: tuple[i
                 nz=G.nz, state=state or {}, generate=generate)
 
 
-def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_classes: int) -> Game:
-    G = StyleGenerator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers,
-                       cfg.mix_prob)
+def _path_length_phase(cfg: StyleGAN2Config) -> tuple[tuple[Phase, ...], dict[str, Tensor]]:
+    """StyleGAN2's lazy path-length phase on G (none when `pl_weight` is 0) and its state."""
     state = {"pl_mean": torch.zeros(())}
 
     def pl_phase(ctx: Step) -> dict[str, Tensor]:
@@ -973,8 +972,30 @@ def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_
         pen, state["pl_mean"] = path_length_penalty(lengths, state["pl_mean"].to(lengths.device))
         return {"loss": cfg.pl_weight * pen * ctx.lazy_scale, "pl_mean": state["pl_mean"]}
 
-    extra = (Phase("PL", "G", pl_phase, every=cfg.pl_every),) if cfg.pl_weight else ()
-    return _style_game(name, cfg, shape, G, extra, state)
+    return ((Phase("PL", "G", pl_phase, every=cfg.pl_every),) if cfg.pl_weight else ()), state
+
+
+def _build_stylegan2(name: str, cfg: StyleGAN2Config, shape: tuple[int, ...], n_classes: int) -> Game:
+    G = StyleGenerator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.map_layers,
+                       cfg.mix_prob)
+    return _style_game(name, cfg, shape, G, *_path_length_phase(cfg))
+
+
+@dataclass
+class StyleGAN3Config(StyleGAN2Config):
+    """StyleGAN3's alias-free G (`AliasFreeGenerator`, one periodic resolution) in the stylegan2 game."""
+
+    convs: int = opt(4, "modulated convolutions of G (at one resolution)")
+    pl_weight: float = opt(0.0, "path-length weight (0: off, as in StyleGAN3)")
+    width: int = 16
+
+
+def _build_stylegan3(name: str, cfg: StyleGAN3Config, shape: tuple[int, ...], n_classes: int) -> Game:
+    """Config T (`stylegan3-t`: 3x3 convs) or config R (`stylegan3-r`: 1x1 convs, radial filter)."""
+    G = AliasFreeGenerator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.convs, True,
+                           map_layers=cfg.map_layers, mix_prob=cfg.mix_prob,
+                           rotation=name.endswith("-r"))
+    return _style_game(name, cfg, shape, G, *_path_length_phase(cfg))
 
 
 @dataclass
@@ -1007,6 +1028,12 @@ register("stylegan2", Preset(
     "StyleGAN2: mapping net, modulated/demodulated convs, skip G, residual D, lazy R1 and "
     "path-length regularisation", StyleGAN2Config(), builder="stylegan2", data="images",
     default_data="digits"), _build_stylegan2)
+for _cfg_name, _what in (("t", "translation-equivariant: 3x3 convs"),
+                         ("r", "rotation-equivariant: 1x1 convs, radially symmetric low-pass")):
+    register(f"stylegan3-{_cfg_name}", Preset(
+        f"StyleGAN3 config {_cfg_name.upper()}: alias-free G (Fourier input, filtered leaky ReLU; "
+        f"{_what}) in the stylegan2 game", StyleGAN3Config(), builder="stylegan3", data="images",
+        default_data="faces"), _build_stylegan3)
 register("stylegan", Preset(
     "StyleGAN (v1): mapping net, learned constant, per-layer noise and AdaIN, style mixing; "
     "stylegan2's residual D, logistic loss and lazy R1", StyleGANConfig(), builder="stylegan",

@@ -23,7 +23,8 @@
 #   `ResidualDiscriminator`, `lazy_regularization`, variant `stylegan2`.
 # - **StyleGAN3** (2021): Fourier-feature input, filtered non-linearity, EQ-T; config R and
 #   EQ-R: `fourier_features`, `filtered_lrelu`, `AliasFreeGenerator`, `eq_t`, `rotate_fourier`,
-#   `rotate`, `eq_r`.
+#   `rotate`, `eq_r`; variants `stylegan3-t` and `stylegan3-r` (the alias-free G in the
+#   `stylegan2` game, path length off).
 #
 # Which generator carries which claim: style mixing, noise and truncation are measured on
 # StyleGAN2's modulated generator (`StyleGenerator`), and section 4b measures mixing and the

@@ -140,6 +140,7 @@ def _recording(cfg, seen):
 _UNREAD_WHEN = {
     "conditional": lambda cfg, shape: True,  # read by registry.build, which calls the builder
     "r1_every": lambda cfg, shape: not cfg.r1,  # lazy R1's interval, with R1 off
+    "pl_every": lambda cfg, shape: not cfg.pl_weight,  # lazy path length's interval, with it off
     "depth": lambda cfg, shape: len(shape) == 3,  # MLP depth, on images (DCGAN nets)
     "d_norm": lambda cfg, shape: len(shape) == 1,  # DCGAN D's norm, on points (MLP nets)
     "conv_bias": lambda cfg, shape: len(shape) == 1,

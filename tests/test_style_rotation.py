@@ -175,3 +175,13 @@ def test_eq_r_generator_is_the_disk_psnr_and_config_r_beats_config_t_untrained()
     assert r == pytest.approx(float(torch.stack(vals).mean()), rel=1e-5, abs=0)
     # config R keeps EQ-T: translations commute with the disk low-pass too
     assert style.eq_t_generator(G, ws, [(0.5, 0.0), (0.25, 0.75)]) > 60
+
+
+def test_the_stylegan3_presets_build_config_t_and_config_r():
+    from ganlab import variants
+    for name, rotation, k in (("stylegan3-t", False, 3), ("stylegan3-r", True, 1)):
+        G = variants.build(name, (1, 16, 16), seed=0).nets["G"]
+        assert isinstance(G, style.AliasFreeGenerator) and G.filtered
+        assert G.rotation is rotation and len(G.convs) == 4
+        assert {c.weight.shape[-1] for c in G.convs} == {k}
+        assert len(variants.build(name, (1, 16, 16), seed=0, convs=2).nets["G"].convs) == 2
