@@ -995,7 +995,8 @@ def _build_stylegan3(name: str, cfg: StyleGAN3Config, shape: tuple[int, ...], n_
     G = AliasFreeGenerator(cfg.nz or 32, shape[1], shape[0], cfg.width, cfg.w_dim, cfg.convs, True,
                            map_layers=cfg.map_layers, mix_prob=cfg.mix_prob,
                            rotation=name.endswith("-r"))
-    return _style_game(name, cfg, shape, G, *_path_length_phase(cfg))
+    extra, state = _path_length_phase(cfg)
+    return _style_game(name, cfg, shape, G, extra, state if extra else None)  # no PL, no state
 
 
 @dataclass
